@@ -1,0 +1,50 @@
+//! The `leadline` command: one subcommand per module, each a thin layer over the library crates.
+
+mod cid_cmd;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("LEADLINE_GIT_COMMIT"),
+    ")"
+);
+
+/// Leadline turns hydrographic survey uploads into quality-checked, content-addressed products.
+#[derive(Parser)]
+#[command(name = "leadline", version = VERSION, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the content identifier (CIDv1, raw, sha2-256) of files and folders
+    Cid(cid_cmd::CidArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Cid(args) => cid_cmd::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
