@@ -2,6 +2,7 @@
 
 mod cid_cmd;
 mod progress;
+mod sync_cmd;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Print the content identifier (CIDv1, raw, sha2-256) of files and folders
     Cid(cid_cmd::CidArgs),
+    /// Copy a folder or S3 prefix to another, skipping objects whose CID already matches
+    Sync(sync_cmd::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Cid(args) => cid_cmd::run(args),
+        Command::Sync(args) => sync_cmd::run(args),
     };
     match outcome {
         Ok(code) => code,

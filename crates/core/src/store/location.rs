@@ -1,0 +1,87 @@
+//! Where a store and prefix live, as users write it: a folder path or `s3://bucket/prefix`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::key::{KeyError, Prefix};
+
+use super::{DirStore, ObjectStore, S3Store};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Dir(PathBuf),
+    S3 { bucket: String, prefix: Prefix },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    #[error("`{0}` has no bucket name (expected s3://bucket/prefix)")]
+    NoBucket(String),
+    #[error("`{text}`: {source}")]
+    Prefix { text: String, source: KeyError },
+}
+
+impl Location {
+    pub fn parse(text: &str) -> Result<Self, LocationError> {
+        let Some(rest) = text.strip_prefix("s3://") else {
+            return Ok(Self::Dir(PathBuf::from(text)));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(LocationError::NoBucket(text.to_owned()));
+        }
+        let prefix = Prefix::new(prefix).map_err(|source| LocationError::Prefix {
+            text: text.to_owned(),
+            source,
+        })?;
+        Ok(Self::S3 {
+            bucket: bucket.to_owned(),
+            prefix,
+        })
+    }
+
+    /// Opens the store (S3 from the default credential chain) and the prefix inside it.
+    pub async fn open(&self) -> (Arc<dyn ObjectStore>, Prefix) {
+        match self {
+            Self::Dir(path) => (Arc::new(DirStore::new(path)), Prefix::default()),
+            Self::S3 { bucket, prefix } => {
+                (Arc::new(S3Store::from_env(bucket).await), prefix.clone())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_folders_and_buckets() {
+        assert_eq!(
+            Location::parse("./survey").unwrap(),
+            Location::Dir("./survey".into())
+        );
+        assert_eq!(
+            Location::parse("s3://uploads/H12604").unwrap(),
+            Location::S3 {
+                bucket: "uploads".into(),
+                prefix: Prefix::new("H12604/").unwrap()
+            }
+        );
+        assert_eq!(
+            Location::parse("s3://uploads").unwrap(),
+            Location::S3 {
+                bucket: "uploads".into(),
+                prefix: Prefix::default()
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_bad_s3_locations_naming_them() {
+        let err = Location::parse("s3:///x").unwrap_err().to_string();
+        assert!(err.contains("s3:///x"), "{err}");
+        let err = Location::parse("s3://b/../etc").unwrap_err().to_string();
+        assert!(err.contains("s3://b/../etc"), "{err}");
+    }
+}

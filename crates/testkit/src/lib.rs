@@ -1,0 +1,116 @@
+//! Test support shared by Leadline's crates. It owns the real servers tests talk to: a moto
+//! server on 127.0.0.1 with a free port, started per test and killed when dropped.
+
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `moto_server` bound to loopback. Dropping it stops the server.
+pub struct Moto {
+    child: Child,
+    port: u16,
+}
+
+const STARTUP: Duration = Duration::from_secs(60);
+
+impl Moto {
+    /// Starts moto on a free loopback port and waits until it accepts connections.
+    ///
+    /// Panics with installation advice when `moto_server` is missing: the README's test command
+    /// installs it.
+    pub fn start() -> Self {
+        let port = free_port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start moto_server ({e}); install it with `pip install 'moto[server]'`"
+                )
+            });
+        let mut moto = Self { child, port };
+        moto.wait_until_ready();
+        moto
+    }
+
+    fn wait_until_ready(&mut self) {
+        let address = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port);
+        let started = Instant::now();
+        while TcpStream::connect(address).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("moto_server exited during start-up: {status}");
+            }
+            assert!(
+                started.elapsed() < STARTUP,
+                "moto_server did not start within {STARTUP:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL` and `--endpoint-url`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// An S3 client for this server: static test credentials, path-style addressing.
+    pub fn s3_client(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "leadline-testkit",
+            ))
+            .endpoint_url(self.endpoint())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Environment for child processes (the `leadline` binary, the AWS CLI) to reach this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    /// Creates a bucket and returns its name.
+    pub async fn create_bucket(&self, name: &str) -> String {
+        self.s3_client()
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("cannot create bucket {name}: {e:?}"));
+        name.to_owned()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
