@@ -2,6 +2,7 @@
 //! server on 127.0.0.1 with a free port, started per test and killed when dropped.
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,16 +21,14 @@ impl Moto {
     /// installs it.
     pub fn start() -> Self {
         let port = free_port();
-        let child = Command::new("moto_server")
+        let child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start moto_server ({e}); install it with `pip install 'moto[server]'`"
-                )
+                panic!("cannot start moto_server ({e}); run scripts/setup to install it")
             });
         let mut moto = Self { child, port };
         moto.wait_until_ready();
@@ -106,6 +105,19 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `moto_server` that `scripts/setup` installed (pinned), else whichever is on PATH.
+fn moto_server() -> PathBuf {
+    let tools = std::env::var_os("LEADLINE_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/leadline/tools"))
+        });
+    tools
+        .map(|tools| tools.join("bin/moto_server"))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("moto_server"))
 }
 
 fn free_port() -> u16 {
