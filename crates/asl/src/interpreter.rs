@@ -1,0 +1,1372 @@
+//! The interpreter: walks a [`StateMachine`] from `StartAt` (or from a [`ResumePoint`]),
+//! applying JSONPath input/output processing, retries and catchers, and recording the
+//! history AWS would. Tasks go through a [`TaskResolver`]; time through a [`Clock`].
+//!
+//! The execution's state between two transitions is exactly (current state name, its
+//! raw input, the variables in scope): that is what a resume needs, and what the
+//! `…StateEntered` events plus `Assign` records carry.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::{self, BoxFuture};
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::dispatch::{
+    heartbeat_channel, Completion, IntegrationPattern, ResourceKind, TaskCall, TaskResolver,
+    TaskTokens, TokenOutcome,
+};
+use crate::error::{names, StatesError};
+use crate::history::*;
+use crate::model::*;
+use crate::payload::{Env, LazyContext, Template, Variables};
+use crate::timestamp;
+
+/// AWS's payload quota for state input, output and task results (256 KiB).
+pub const PAYLOAD_LIMIT: usize = 256 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub region: String,
+    pub account: String,
+    pub payload_limit: usize,
+    /// Keep the history in memory (for `--history` and tests); sinks get it regardless.
+    pub record_history: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            payload_limit: PAYLOAD_LIMIT,
+            record_history: true,
+        }
+    }
+}
+
+pub struct Engine {
+    resolver: Arc<dyn TaskResolver>,
+    clock: Arc<dyn Clock>,
+    tokens: TaskTokens,
+    config: EngineConfig,
+    sink: Option<Arc<dyn HistorySink>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecutionRequest {
+    pub state_machine_name: String,
+    pub execution_name: String,
+    pub input: Value,
+    pub role_arn: Option<String>,
+    pub redrive_count: u32,
+    /// Notified to stop the execution (`StopExecution`): it ends `ABORTED`.
+    pub abort: Option<Arc<Notify>>,
+}
+
+impl ExecutionRequest {
+    pub fn new(
+        state_machine_name: impl Into<String>,
+        execution_name: impl Into<String>,
+        input: Value,
+    ) -> Self {
+        Self {
+            state_machine_name: state_machine_name.into(),
+            execution_name: execution_name.into(),
+            input,
+            role_arn: None,
+            redrive_count: 0,
+            abort: None,
+        }
+    }
+}
+
+/// Where to (re)start the top-level walk: a state, its raw input and the variables.
+#[derive(Debug, Clone, Default)]
+pub struct ResumePoint {
+    pub state: String,
+    pub input: Value,
+    pub variables: HashMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecutionResult {
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<StatesError>,
+    pub history: Vec<HistoryEvent>,
+}
+
+struct ExecutionInfo {
+    arn: String,
+    name: String,
+    input: Value,
+    start_time: String,
+    role_arn: Option<String>,
+    redrive_count: u32,
+    machine_arn: String,
+    machine_name: String,
+}
+
+/// One execution in flight; shared by all its branches and iterations.
+struct Run<'e> {
+    engine: &'e Engine,
+    info: ExecutionInfo,
+    history: Mutex<Vec<HistoryEvent>>,
+    next_id: AtomicU64,
+}
+
+/// Per-branch state: variables in scope and the last event (for `previousEventId`).
+struct Frame {
+    vars: Variables,
+    last_event: u64,
+}
+
+impl Frame {
+    fn child(&self, last_event: u64) -> Frame {
+        Frame {
+            vars: self.vars.child(),
+            last_event,
+        }
+    }
+}
+
+enum Step {
+    Next(String, Value),
+    End(Value),
+}
+
+/// What `$$` shows for the state being run.
+struct ContextInfo<'a> {
+    state_name: &'a str,
+    entered_time: i64,
+    retry_count: u32,
+    task_token: Option<&'a str>,
+    map_item: Option<(usize, &'a Value)>,
+    entered_event: u64,
+}
+
+impl Engine {
+    pub fn new(resolver: Arc<dyn TaskResolver>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            resolver,
+            clock,
+            tokens: TaskTokens::new(),
+            config: EngineConfig::default(),
+            sink: None,
+        }
+    }
+
+    pub fn with_config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn with_tokens(mut self, tokens: TaskTokens) -> Self {
+        self.tokens = tokens;
+        self
+    }
+
+    pub fn with_sink(mut self, sink: Arc<dyn HistorySink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The token API for this engine's `.waitForTaskToken` tasks.
+    pub fn tokens(&self) -> &TaskTokens {
+        &self.tokens
+    }
+
+    pub async fn execute(
+        &self,
+        machine: &StateMachine,
+        request: ExecutionRequest,
+    ) -> ExecutionResult {
+        self.execute_from(machine, request, None).await
+    }
+
+    /// Runs an execution, from `StartAt` or from `resume` (a later issue's redrive).
+    pub async fn execute_from(
+        &self,
+        machine: &StateMachine,
+        request: ExecutionRequest,
+        resume: Option<ResumePoint>,
+    ) -> ExecutionResult {
+        let config = &self.config;
+        let machine_arn = format!(
+            "arn:aws:states:{}:{}:stateMachine:{}",
+            config.region, config.account, request.state_machine_name
+        );
+        let run = Run {
+            engine: self,
+            info: ExecutionInfo {
+                arn: format!(
+                    "arn:aws:states:{}:{}:execution:{}:{}",
+                    config.region,
+                    config.account,
+                    request.state_machine_name,
+                    request.execution_name
+                ),
+                name: request.execution_name.clone(),
+                input: request.input.clone(),
+                start_time: timestamp::format_millis(self.clock.now_millis()),
+                role_arn: request.role_arn.clone(),
+                redrive_count: request.redrive_count,
+                machine_arn,
+                machine_name: request.state_machine_name.clone(),
+            },
+            history: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(0),
+        };
+        let started = run.event(0, EventType::ExecutionStarted, || {
+            Some(EventDetails::ExecutionStartedEventDetails(
+                ExecutionStartedDetails {
+                    input: request.input.to_string(),
+                    input_details: PayloadDetails::default(),
+                    role_arn: request.role_arn.clone(),
+                },
+            ))
+        });
+        let (start, input, vars) = match resume {
+            Some(point) => {
+                let mut vars = Variables::default();
+                for (k, v) in point.variables {
+                    vars.set(k, v);
+                }
+                (point.state, point.input, vars)
+            }
+            None => (
+                machine.graph.start_at.clone(),
+                request.input.clone(),
+                Variables::default(),
+            ),
+        };
+        let frame = Frame {
+            vars,
+            last_event: started,
+        };
+        let walk = run.walk(&machine.graph, start, input, frame);
+        let timeout = match machine.timeout_seconds {
+            Some(s) => self.clock.sleep(Duration::from_secs(s)),
+            None => future::pending().boxed(),
+        };
+        let abort = match &request.abort {
+            Some(notify) => {
+                let notify = notify.clone();
+                async move { notify.notified().await }.boxed()
+            }
+            None => future::pending().boxed(),
+        };
+        enum End {
+            Done(Result<Value, StatesError>),
+            TimedOut,
+            Aborted,
+        }
+        let end = tokio::select! {
+            biased;
+            r = walk => End::Done(r),
+            _ = timeout => End::TimedOut,
+            _ = abort => End::Aborted,
+        };
+        let last = run.next_id.load(Ordering::SeqCst);
+        let (status, output, error) = match end {
+            End::Done(Ok(output)) => match run.check_size("", &output) {
+                Ok(()) => {
+                    run.event(last, EventType::ExecutionSucceeded, || {
+                        Some(EventDetails::ExecutionSucceededEventDetails(
+                            OutputDetails {
+                                output: output.to_string(),
+                                output_details: PayloadDetails::default(),
+                            },
+                        ))
+                    });
+                    (ExecutionStatus::Succeeded, Some(output), None)
+                }
+                Err(e) => run.failed(last, e),
+            },
+            End::Done(Err(e)) => run.failed(last, e),
+            End::TimedOut => {
+                let e = StatesError::new(names::TIMEOUT, "The execution timed out.");
+                run.event(last, EventType::ExecutionTimedOut, || {
+                    Some(EventDetails::ExecutionTimedOutEventDetails(ErrorDetails {
+                        error: Some(e.error.clone()),
+                        cause: Some(e.cause.clone()),
+                    }))
+                });
+                (ExecutionStatus::TimedOut, None, Some(e))
+            }
+            End::Aborted => {
+                let e = StatesError::new(names::ABORTED, "The execution was stopped.");
+                run.event(last, EventType::ExecutionAborted, || {
+                    Some(EventDetails::ExecutionAbortedEventDetails(ErrorDetails {
+                        error: Some(e.error.clone()),
+                        cause: Some(e.cause.clone()),
+                    }))
+                });
+                (ExecutionStatus::Aborted, None, Some(e))
+            }
+        };
+        let history = run.history.into_inner().unwrap_or_else(|e| e.into_inner());
+        ExecutionResult {
+            status,
+            output,
+            error,
+            history,
+        }
+    }
+}
+
+fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+fn runtime_in_state(state: &str, entered: u64, detail: impl std::fmt::Display) -> StatesError {
+    StatesError::runtime(format!(
+        "An error occurred while executing the state '{state}' (entered at the event id #{entered}). {detail}"
+    ))
+}
+
+fn positive_seconds(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+            .map(|f| f as u64)
+    })
+}
+
+impl Run<'_> {
+    fn event(
+        &self,
+        previous: u64,
+        event_type: EventType,
+        details: impl FnOnce() -> Option<EventDetails>,
+    ) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        let keep = self.engine.config.record_history;
+        if !keep && self.engine.sink.is_none() {
+            return id;
+        }
+        let event = HistoryEvent {
+            timestamp: self.engine.clock.now_millis() as f64 / 1000.0,
+            event_type,
+            id,
+            previous_event_id: previous,
+            details: details(),
+        };
+        if let Some(sink) = &self.engine.sink {
+            sink.record(&event);
+        }
+        if keep {
+            self.history
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(event);
+        }
+        id
+    }
+
+    fn failed(
+        &self,
+        last: u64,
+        e: StatesError,
+    ) -> (ExecutionStatus, Option<Value>, Option<StatesError>) {
+        self.event(last, EventType::ExecutionFailed, || {
+            Some(EventDetails::ExecutionFailedEventDetails(ErrorDetails {
+                error: Some(e.error.clone()),
+                cause: Some(e.cause.clone()),
+            }))
+        });
+        (ExecutionStatus::Failed, None, Some(e))
+    }
+
+    fn check_size(&self, state: &str, value: &Value) -> Result<(), StatesError> {
+        if json_len(value) > self.engine.config.payload_limit {
+            return Err(StatesError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn context(&self, info: &ContextInfo<'_>) -> Value {
+        let mut ctx = json!({
+            "Execution": {
+                "Id": self.info.arn,
+                "Input": self.info.input,
+                "Name": self.info.name,
+                "RoleArn": self.info.role_arn,
+                "StartTime": self.info.start_time,
+                "RedriveCount": self.info.redrive_count,
+            },
+            "State": {
+                "EnteredTime": timestamp::format_millis(info.entered_time),
+                "Name": info.state_name,
+                "RetryCount": info.retry_count,
+            },
+            "StateMachine": {
+                "Id": self.info.machine_arn,
+                "Name": self.info.machine_name,
+            },
+        });
+        if let Some(token) = info.task_token {
+            ctx["Task"] = json!({ "Token": token });
+        }
+        if let Some((index, value)) = info.map_item {
+            ctx["Map"] = json!({ "Item": { "Index": index, "Value": value } });
+        }
+        ctx
+    }
+
+    /// Evaluates synchronously against `data` (nothing here may live across an await).
+    fn with_env<R>(
+        &self,
+        data: &Value,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+        f: impl FnOnce(&Env<'_>) -> R,
+    ) -> R {
+        let build = || self.context(info);
+        let lazy = LazyContext::new(&build);
+        let env = Env {
+            data,
+            context: &lazy,
+            vars,
+        };
+        f(&env)
+    }
+
+    fn read_path_field(
+        &self,
+        path: &PathOrNull,
+        env: &Env<'_>,
+        info: &ContextInfo<'_>,
+    ) -> Result<Value, StatesError> {
+        match path {
+            PathOrNull::Null => Ok(json!({})),
+            PathOrNull::Path(p) if p.is_identity() => Ok(env.data.clone()),
+            PathOrNull::Path(p) => env.read(p).map_err(|e| {
+                runtime_in_state(
+                    info.state_name,
+                    info.entered_event,
+                    format!("Invalid path '{p}' : {e}"),
+                )
+            }),
+        }
+    }
+
+    fn apply_result_path(
+        &self,
+        result_path: &PathOrNull,
+        raw: &Value,
+        result: Value,
+    ) -> Result<Value, StatesError> {
+        match result_path {
+            PathOrNull::Null => Ok(raw.clone()),
+            PathOrNull::Path(p) if p.is_identity() => Ok(result),
+            PathOrNull::Path(p) => {
+                let mut out = raw.clone();
+                p.assign(&mut out, result).map_err(|e| {
+                    StatesError::new(names::RESULT_PATH_MATCH_FAILURE, e.to_string())
+                })?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// `Assign`: every value is computed first, then all are set (AWS's parallel assignment).
+    fn assign(
+        &self,
+        template: &Option<Template>,
+        data: &Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<BTreeMap<String, String>, StatesError> {
+        let Some(template) = template else {
+            return Ok(BTreeMap::new());
+        };
+        let values = self.with_env(data, &frame.vars, info, |env| template.eval(env))?;
+        let mut assigned = BTreeMap::new();
+        if let Value::Object(fields) = values {
+            for (k, v) in fields {
+                assigned.insert(k.clone(), v.to_string());
+                frame.vars.set(k, v);
+            }
+        }
+        Ok(assigned)
+    }
+
+    fn walk<'a>(
+        &'a self,
+        graph: &'a Graph,
+        start: String,
+        input: Value,
+        mut frame: Frame,
+    ) -> BoxFuture<'a, Result<Value, StatesError>> {
+        async move {
+            let mut name = start;
+            let mut input = input;
+            loop {
+                let Some(state) = graph.states.get(&name) else {
+                    return Err(StatesError::runtime(format!(
+                        "The state '{name}' does not exist"
+                    )));
+                };
+                match self.run_state(state, input, &mut frame).await? {
+                    Step::Next(next, output) => {
+                        name = next;
+                        input = output;
+                    }
+                    Step::End(output) => return Ok(output),
+                }
+            }
+        }
+        .boxed()
+    }
+
+    async fn run_state(
+        &self,
+        state: &State,
+        raw: Value,
+        frame: &mut Frame,
+    ) -> Result<Step, StatesError> {
+        let entered_time = self.engine.clock.now_millis();
+        let type_name = state.kind.type_name();
+        let entered = self.event(frame.last_event, EventType::entered(type_name), || {
+            Some(EventDetails::StateEnteredEventDetails(
+                StateEnteredDetails {
+                    name: state.name.clone(),
+                    input: raw.to_string(),
+                    input_details: PayloadDetails::default(),
+                },
+            ))
+        });
+        frame.last_event = entered;
+        let info = ContextInfo {
+            state_name: &state.name,
+            entered_time,
+            retry_count: 0,
+            task_token: None,
+            map_item: None,
+            entered_event: entered,
+        };
+        if state.query_language == QueryLanguage::Jsonata {
+            return Err(StatesError::runtime(format!(
+                "The state '{}' uses JSONata, which the local engine does not evaluate yet",
+                state.name
+            )));
+        }
+        let (next, output, assigned) = match &state.kind {
+            StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_) => {
+                return self
+                    .run_with_retry(state, raw, frame, entered_time, entered)
+                    .await;
+            }
+            StateKind::Pass { result } => {
+                let effective = self.with_env(&raw, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.input_path, env, &info)
+                })?;
+                let result = match (result, &state.parameters) {
+                    (Some(result), _) => result.clone(),
+                    (None, Some(parameters)) => {
+                        self.with_env(&effective, &frame.vars, &info, |env| parameters.eval(env))?
+                    }
+                    (None, None) => effective,
+                };
+                let assigned = self.assign(&state.assign, &result, frame, &info)?;
+                let output = self.apply_result_path(&state.result_path, &raw, result)?;
+                let output = self.with_env(&output, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.output_path, env, &info)
+                })?;
+                (state.transition.clone(), output, assigned)
+            }
+            StateKind::Choice { choices, default } => {
+                let effective = self.with_env(&raw, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.input_path, env, &info)
+                })?;
+                let mut chosen = None;
+                for branch in choices {
+                    if self.with_env(&effective, &frame.vars, &info, |env| branch.rule.eval(env))? {
+                        chosen = Some(branch);
+                        break;
+                    }
+                }
+                let (next, branch_assign) = match (chosen, default) {
+                    (Some(branch), _) => (branch.next.clone(), &branch.assign),
+                    (None, Some(default)) => (default.clone(), &None),
+                    (None, None) => {
+                        return Err(StatesError::new(
+                            names::NO_CHOICE_MATCHED,
+                            format!("No Choice Rule matched in the Choice state '{}' and no Default was specified", state.name),
+                        ))
+                    }
+                };
+                let mut assigned = self.assign(&state.assign, &effective, frame, &info)?;
+                assigned.extend(self.assign(branch_assign, &effective, frame, &info)?);
+                let output = self.with_env(&effective, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.output_path, env, &info)
+                })?;
+                (Some(Transition::Next(next)), output, assigned)
+            }
+            StateKind::Wait(wait) => {
+                let effective = self.with_env(&raw, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.input_path, env, &info)
+                })?;
+                let now = self.engine.clock.now_millis();
+                let millis: i64 = match wait {
+                    WaitFor::Seconds(s) => (*s as i64) * 1000,
+                    WaitFor::Timestamp(ts) => timestamp::parse(ts)
+                        .map(|t| timestamp::to_millis(t) - now)
+                        .unwrap_or(0),
+                    WaitFor::SecondsPath(p) => {
+                        let v = self
+                            .with_env(&effective, &frame.vars, &info, |env| env.read(p))
+                            .map_err(|e| {
+                                runtime_in_state(
+                                    &state.name,
+                                    entered,
+                                    format!("Invalid path '{p}' : {e}"),
+                                )
+                            })?;
+                        positive_seconds(&v).map(|s| s as i64 * 1000).ok_or_else(|| {
+                            runtime_in_state(&state.name, entered, format!("The SecondsPath parameter does not reference a valid integer value: {v}"))
+                        })?
+                    }
+                    WaitFor::TimestampPath(p) => {
+                        let v = self
+                            .with_env(&effective, &frame.vars, &info, |env| env.read(p))
+                            .map_err(|e| {
+                                runtime_in_state(
+                                    &state.name,
+                                    entered,
+                                    format!("Invalid path '{p}' : {e}"),
+                                )
+                            })?;
+                        let at = v.as_str().and_then(timestamp::parse).ok_or_else(|| {
+                            runtime_in_state(&state.name, entered, format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {v}"))
+                        })?;
+                        timestamp::to_millis(at) - now
+                    }
+                };
+                if millis > 0 {
+                    self.engine
+                        .clock
+                        .sleep(Duration::from_millis(millis as u64))
+                        .await;
+                }
+                let assigned = self.assign(&state.assign, &effective, frame, &info)?;
+                let output = self.with_env(&effective, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.output_path, env, &info)
+                })?;
+                (state.transition.clone(), output, assigned)
+            }
+            StateKind::Succeed => {
+                let effective = self.with_env(&raw, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.input_path, env, &info)
+                })?;
+                let output = self.with_env(&effective, &frame.vars, &info, |env| {
+                    self.read_path_field(&state.output_path, env, &info)
+                })?;
+                (Some(Transition::End), output, BTreeMap::new())
+            }
+            StateKind::Fail { error, cause } => {
+                let read = |d: &Option<Dynamic>| -> Result<String, StatesError> {
+                    let Some(d) = d else { return Ok(String::new()) };
+                    let v = self.with_env(&raw, &frame.vars, &info, |env| match d {
+                        Dynamic::Literal(v) => Ok(v.clone()),
+                        Dynamic::Path(p) => env.read(p).map_err(|e| {
+                            runtime_in_state(
+                                &state.name,
+                                entered,
+                                format!("Invalid path '{p}' : {e}"),
+                            )
+                        }),
+                        Dynamic::Call(c) => c.eval(&mut |p| {
+                            env.read(p).map_err(|e| StatesError::runtime(e.to_string()))
+                        }),
+                    })?;
+                    Ok(match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    })
+                };
+                return Err(StatesError::new(read(error)?, read(cause)?));
+            }
+        };
+        self.finish(state, frame, next, output, assigned)
+    }
+
+    fn finish(
+        &self,
+        state: &State,
+        frame: &mut Frame,
+        next: Option<Transition>,
+        output: Value,
+        assigned: BTreeMap<String, String>,
+    ) -> Result<Step, StatesError> {
+        self.check_size(&state.name, &output)?;
+        if let Some(exited) = EventType::exited(state.kind.type_name()) {
+            frame.last_event = self.event(frame.last_event, exited, || {
+                Some(EventDetails::StateExitedEventDetails(StateExitedDetails {
+                    name: state.name.clone(),
+                    output: output.to_string(),
+                    output_details: PayloadDetails::default(),
+                    assigned_variables: assigned,
+                }))
+            });
+        }
+        Ok(match next {
+            Some(Transition::Next(next)) => Step::Next(next, output),
+            Some(Transition::End) | None => Step::End(output),
+        })
+    }
+
+    async fn run_with_retry(
+        &self,
+        state: &State,
+        raw: Value,
+        frame: &mut Frame,
+        entered_time: i64,
+        entered: u64,
+    ) -> Result<Step, StatesError> {
+        let mut counts = vec![0u32; state.retry.len()];
+        let mut retry_count = 0u32;
+        loop {
+            let info = ContextInfo {
+                state_name: &state.name,
+                entered_time,
+                retry_count,
+                task_token: None,
+                map_item: None,
+                entered_event: entered,
+            };
+            let attempt = match &state.kind {
+                StateKind::Task(task) => self.task_attempt(state, task, &raw, frame, &info).await,
+                StateKind::Parallel { branches } => {
+                    self.parallel_attempt(state, branches, &raw, frame, &info)
+                        .await
+                }
+                StateKind::Map(map) => self.map_attempt(state, map, &raw, frame, &info).await,
+                _ => Err(StatesError::runtime(
+                    "retry wrapper used on a state without Retry",
+                )),
+            };
+            let error = match attempt {
+                Ok((output, assigned)) => {
+                    return self.finish(state, frame, state.transition.clone(), output, assigned)
+                }
+                Err(e) => e,
+            };
+            // The first retrier whose ErrorEquals matches decides; an exhausted one
+            // does not hand over to later retriers (ASL spec, "Retry").
+            if let Some(index) = state
+                .retry
+                .iter()
+                .position(|r| error.matches(&r.error_equals))
+            {
+                let retrier = &state.retry[index];
+                if counts[index] < retrier.max_attempts {
+                    let mut delay =
+                        retrier.interval_seconds * retrier.backoff_rate.powi(counts[index] as i32);
+                    if let Some(max) = retrier.max_delay_seconds {
+                        delay = delay.min(max);
+                    }
+                    if retrier.jitter == Jitter::Full {
+                        delay *= fastrand::f64();
+                    }
+                    counts[index] += 1;
+                    retry_count += 1;
+                    self.engine
+                        .clock
+                        .sleep(Duration::from_secs_f64(delay.max(0.0)))
+                        .await;
+                    continue;
+                }
+            }
+            if let Some(catcher) = state.catch.iter().find(|c| error.matches(&c.error_equals)) {
+                let info = ContextInfo {
+                    state_name: &state.name,
+                    entered_time,
+                    retry_count,
+                    task_token: None,
+                    map_item: None,
+                    entered_event: entered,
+                };
+                let error_output = error.to_error_output();
+                let assigned = self.assign(&catcher.assign, &error_output, frame, &info)?;
+                let output = self.apply_result_path(&catcher.result_path, &raw, error_output)?;
+                return self.finish(
+                    state,
+                    frame,
+                    Some(Transition::Next(catcher.next.clone())),
+                    output,
+                    assigned,
+                );
+            }
+            return Err(error);
+        }
+    }
+
+    /// ResultSelector, Assign, ResultPath and OutputPath, shared by Task, Parallel and Map.
+    fn process_result(
+        &self,
+        state: &State,
+        raw: &Value,
+        result: Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        let result = match &state.result_selector {
+            Some(selector) => {
+                self.with_env(&result, &frame.vars, info, |env| selector.eval(env))?
+            }
+            None => result,
+        };
+        let assigned = self.assign(&state.assign, &result, frame, info)?;
+        let output = self.apply_result_path(&state.result_path, raw, result)?;
+        let output = self.with_env(&output, &frame.vars, info, |env| {
+            self.read_path_field(&state.output_path, env, info)
+        })?;
+        Ok((output, assigned))
+    }
+
+    fn dynamic_seconds(
+        &self,
+        d: &Option<Dynamic>,
+        data: &Value,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+        field: &str,
+    ) -> Result<Option<u64>, StatesError> {
+        let Some(d) = d else { return Ok(None) };
+        let v = match d {
+            Dynamic::Literal(v) => v.clone(),
+            Dynamic::Path(p) => {
+                self.with_env(data, vars, info, |env| env.read(p))
+                    .map_err(|e| {
+                        runtime_in_state(
+                            info.state_name,
+                            info.entered_event,
+                            format!("Invalid path '{p}' : {e}"),
+                        )
+                    })?
+            }
+            Dynamic::Call(_) => return Ok(None),
+        };
+        match positive_seconds(&v) {
+            Some(n) => Ok(Some(n)),
+            None => Err(runtime_in_state(
+                info.state_name,
+                info.entered_event,
+                format!("The {field}Path parameter does not reference a valid integer value: {v}"),
+            )),
+        }
+    }
+
+    async fn task_attempt(
+        &self,
+        state: &State,
+        task: &TaskState,
+        raw: &Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        let effective = self.with_env(raw, &frame.vars, info, |env| {
+            self.read_path_field(&state.input_path, env, info)
+        })?;
+        let pattern = IntegrationPattern::of(&task.resource);
+        let (heartbeat, mut heartbeats) = heartbeat_channel();
+        let token = (pattern == IntegrationPattern::WaitForTaskToken)
+            .then(|| self.engine.tokens.issue(heartbeat.clone()));
+        let token_info = ContextInfo {
+            state_name: info.state_name,
+            entered_time: info.entered_time,
+            retry_count: info.retry_count,
+            task_token: token.as_ref().map(|(t, _)| t.as_str()),
+            map_item: None,
+            entered_event: info.entered_event,
+        };
+        let prepared = (|| {
+            let parameters = match &state.parameters {
+                Some(p) => {
+                    self.with_env(&effective, &frame.vars, &token_info, |env| p.eval(env))?
+                }
+                None => effective.clone(),
+            };
+            self.check_size(&state.name, &parameters)?;
+            let credentials = match &task.credentials {
+                Some(c) => {
+                    Some(self.with_env(&effective, &frame.vars, &token_info, |env| c.eval(env))?)
+                }
+                None => None,
+            };
+            let timeout = self.dynamic_seconds(
+                &task.timeout_seconds,
+                &effective,
+                &frame.vars,
+                &token_info,
+                "TimeoutSeconds",
+            )?;
+            let heartbeat_seconds = self.dynamic_seconds(
+                &task.heartbeat_seconds,
+                &effective,
+                &frame.vars,
+                &token_info,
+                "HeartbeatSeconds",
+            )?;
+            Ok::<_, StatesError>((parameters, credentials, timeout, heartbeat_seconds))
+        })();
+        let (parameters, credentials, timeout, heartbeat_seconds) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some((t, _)) = &token {
+                    self.engine.tokens.forget(t);
+                }
+                return Err(e);
+            }
+        };
+        let kind = ResourceKind::of(&task.resource);
+        let (resource_type, resource_name) = match &kind {
+            ResourceKind::Integration { service, action } => (service.clone(), action.clone()),
+            _ => (String::new(), task.resource.clone()),
+        };
+        let region = self.engine.config.region.clone();
+        let scheduled = self.event(
+            frame.last_event,
+            match kind {
+                ResourceKind::LambdaFunction => EventType::LambdaFunctionScheduled,
+                ResourceKind::Activity => EventType::ActivityScheduled,
+                _ => EventType::TaskScheduled,
+            },
+            || {
+                Some(match kind {
+                    ResourceKind::LambdaFunction => {
+                        EventDetails::LambdaFunctionScheduledEventDetails(LambdaScheduledDetails {
+                            resource: task.resource.clone(),
+                            input: parameters.to_string(),
+                            input_details: PayloadDetails::default(),
+                            timeout_in_seconds: timeout,
+                        })
+                    }
+                    ResourceKind::Activity => {
+                        EventDetails::ActivityScheduledEventDetails(ActivityScheduledDetails {
+                            resource: task.resource.clone(),
+                            input: parameters.to_string(),
+                            input_details: PayloadDetails::default(),
+                            timeout_in_seconds: timeout,
+                            heartbeat_in_seconds: heartbeat_seconds,
+                        })
+                    }
+                    _ => EventDetails::TaskScheduledEventDetails(TaskScheduledDetails {
+                        resource_type: resource_type.clone(),
+                        resource: resource_name.clone(),
+                        region,
+                        parameters: parameters.to_string(),
+                        timeout_in_seconds: timeout,
+                        heartbeat_in_seconds: heartbeat_seconds,
+                    }),
+                })
+            },
+        );
+        frame.last_event = self.event(
+            scheduled,
+            match kind {
+                ResourceKind::LambdaFunction => EventType::LambdaFunctionStarted,
+                ResourceKind::Activity => EventType::ActivityStarted,
+                _ => EventType::TaskStarted,
+            },
+            || match kind {
+                ResourceKind::LambdaFunction => None,
+                ResourceKind::Activity => Some(EventDetails::ActivityStartedEventDetails(
+                    ActivityStartedDetails { worker_name: None },
+                )),
+                _ => Some(EventDetails::TaskStartedEventDetails(TaskStartedDetails {
+                    resource_type: resource_type.clone(),
+                    resource: resource_name.clone(),
+                })),
+            },
+        );
+
+        let call = TaskCall {
+            resource: task.resource.clone(),
+            pattern,
+            input: parameters,
+            state_name: state.name.clone(),
+            retry_count: info.retry_count,
+            task_token: token.as_ref().map(|(t, _)| t.clone()),
+            credentials,
+            execution_arn: self.info.arn.clone(),
+            heartbeat: heartbeat.clone(),
+        };
+        let clock = &self.engine.clock;
+        let mut deadline = match timeout {
+            Some(s) => clock.sleep(Duration::from_secs(s)),
+            None => future::pending().boxed(),
+        };
+        let beat_after = heartbeat_seconds.map(Duration::from_secs);
+        let mut heartbeat_deadline = match beat_after {
+            Some(d) => clock.sleep(d),
+            None => future::pending().boxed(),
+        };
+        let mut invocation = self.engine.resolver.invoke(call);
+        let (token, mut token_outcome) = match token {
+            Some((t, rx)) => (Some(t), Some(rx)),
+            None => (None, None),
+        };
+        let mut submitted = false;
+        let outcome: Result<Value, StatesError> = loop {
+            tokio::select! {
+                biased;
+                r = &mut invocation, if !submitted => match r {
+                    Ok(Completion::Result(v)) => break Ok(v),
+                    Ok(Completion::AwaitToken) if token_outcome.is_some() => submitted = true,
+                    Ok(Completion::AwaitToken) => break Err(StatesError::runtime(format!(
+                        "The resolver for '{}' awaits a task token, but the resource is not a .waitForTaskToken integration", task.resource))),
+                    Err(f) => break Err(f.into()),
+                },
+                o = async { match token_outcome.as_mut() { Some(rx) => rx.await, None => future::pending().await } }, if submitted => match o {
+                    Ok(TokenOutcome::Success(v)) => break Ok(v),
+                    Ok(TokenOutcome::Failure(f)) => break Err(f.into()),
+                    Err(_) => break Err(StatesError::runtime("The task token was dropped without an outcome")),
+                },
+                Some(()) = heartbeats.recv() => {
+                    if let Some(d) = beat_after {
+                        heartbeat_deadline = clock.sleep(d);
+                    }
+                },
+                _ = &mut heartbeat_deadline => break Err(StatesError::new(names::HEARTBEAT_TIMEOUT, "")),
+                _ = &mut deadline => break Err(StatesError::new(names::TIMEOUT, "")),
+            }
+        };
+        if let Some(t) = &token {
+            self.engine.tokens.forget(t);
+        }
+        drop(heartbeat);
+        let result = match outcome {
+            Ok(result) => result,
+            Err(e) => {
+                let timed_out = e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT;
+                let event_type = match (&kind, timed_out) {
+                    (ResourceKind::LambdaFunction, false) => EventType::LambdaFunctionFailed,
+                    (ResourceKind::LambdaFunction, true) => EventType::LambdaFunctionTimedOut,
+                    (ResourceKind::Activity, false) => EventType::ActivityFailed,
+                    (ResourceKind::Activity, true) => EventType::ActivityTimedOut,
+                    (_, false) => EventType::TaskFailed,
+                    (_, true) => EventType::TaskTimedOut,
+                };
+                frame.last_event = self.event(frame.last_event, event_type, || {
+                    let plain = ErrorDetails {
+                        error: Some(e.error.clone()),
+                        cause: Some(e.cause.clone()),
+                    };
+                    let task_details = TaskErrorDetails {
+                        resource_type: resource_type.clone(),
+                        resource: resource_name.clone(),
+                        error: Some(e.error.clone()),
+                        cause: Some(e.cause.clone()),
+                    };
+                    Some(match event_type {
+                        EventType::LambdaFunctionFailed => {
+                            EventDetails::LambdaFunctionFailedEventDetails(plain)
+                        }
+                        EventType::LambdaFunctionTimedOut => {
+                            EventDetails::LambdaFunctionTimedOutEventDetails(plain)
+                        }
+                        EventType::ActivityFailed => {
+                            EventDetails::ActivityFailedEventDetails(plain)
+                        }
+                        EventType::ActivityTimedOut => {
+                            EventDetails::ActivityTimedOutEventDetails(plain)
+                        }
+                        EventType::TaskTimedOut => {
+                            EventDetails::TaskTimedOutEventDetails(task_details)
+                        }
+                        _ => EventDetails::TaskFailedEventDetails(task_details),
+                    })
+                });
+                return Err(e);
+            }
+        };
+        self.check_size(&state.name, &result)?;
+        frame.last_event = self.event(
+            frame.last_event,
+            match kind {
+                ResourceKind::LambdaFunction => EventType::LambdaFunctionSucceeded,
+                ResourceKind::Activity => EventType::ActivitySucceeded,
+                _ => EventType::TaskSucceeded,
+            },
+            || {
+                let output = result.to_string();
+                Some(match kind {
+                    ResourceKind::LambdaFunction => {
+                        EventDetails::LambdaFunctionSucceededEventDetails(OutputDetails {
+                            output,
+                            output_details: PayloadDetails::default(),
+                        })
+                    }
+                    ResourceKind::Activity => {
+                        EventDetails::ActivitySucceededEventDetails(OutputDetails {
+                            output,
+                            output_details: PayloadDetails::default(),
+                        })
+                    }
+                    _ => EventDetails::TaskSucceededEventDetails(TaskResultDetails {
+                        resource_type: resource_type.clone(),
+                        resource: resource_name.clone(),
+                        output,
+                        output_details: PayloadDetails::default(),
+                    }),
+                })
+            },
+        );
+        self.process_result(state, raw, result, frame, info)
+    }
+
+    async fn parallel_attempt(
+        &self,
+        state: &State,
+        branches: &[Graph],
+        raw: &Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        let effective = self.with_env(raw, &frame.vars, info, |env| {
+            self.read_path_field(&state.input_path, env, info)
+        })?;
+        let input = match &state.parameters {
+            Some(p) => self.with_env(&effective, &frame.vars, info, |env| p.eval(env))?,
+            None => effective,
+        };
+        self.check_size(&state.name, &input)?;
+        let started = self.event(frame.last_event, EventType::ParallelStateStarted, || None);
+        let runs = branches.iter().map(|graph| {
+            let child = frame.child(started);
+            self.walk(graph, graph.start_at.clone(), input.clone(), child)
+        });
+        match future::try_join_all(runs).await {
+            Ok(results) => {
+                frame.last_event = self.event(started, EventType::ParallelStateSucceeded, || None);
+                self.process_result(state, raw, Value::Array(results), frame, info)
+            }
+            Err(e) => {
+                frame.last_event = self.event(started, EventType::ParallelStateFailed, || None);
+                Err(e)
+            }
+        }
+    }
+
+    async fn map_attempt(
+        &self,
+        state: &State,
+        map: &MapState,
+        raw: &Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        let effective = self.with_env(raw, &frame.vars, info, |env| {
+            self.read_path_field(&state.input_path, env, info)
+        })?;
+        let items = self
+            .with_env(&effective, &frame.vars, info, |env| {
+                env.read(&map.items_path)
+            })
+            .map_err(|e| {
+                runtime_in_state(
+                    &state.name,
+                    info.entered_event,
+                    format!("Invalid path '{}' : {e}", map.items_path),
+                )
+            })?;
+        let Value::Array(items) = items else {
+            return Err(runtime_in_state(
+                &state.name,
+                info.entered_event,
+                format!(
+                    "Item path {} must point to a JSON array. Found: {items}",
+                    map.items_path
+                ),
+            ));
+        };
+        let read_number = |d: &Option<Dynamic>, field: &str| -> Result<Option<f64>, StatesError> {
+            let Some(d) = d else { return Ok(None) };
+            let v = match d {
+                Dynamic::Literal(v) => v.clone(),
+                Dynamic::Path(p) => self
+                    .with_env(&effective, &frame.vars, info, |env| env.read(p))
+                    .map_err(|e| {
+                        runtime_in_state(
+                            &state.name,
+                            info.entered_event,
+                            format!("Invalid path '{p}' : {e}"),
+                        )
+                    })?,
+                Dynamic::Call(_) => return Ok(None),
+            };
+            v.as_f64().filter(|n| *n >= 0.0).map(Some).ok_or_else(|| {
+                runtime_in_state(
+                    &state.name,
+                    info.entered_event,
+                    format!("The {field}Path field does not reference a valid number: {v}"),
+                )
+            })
+        };
+        let max_concurrency =
+            read_number(&map.max_concurrency, "MaxConcurrency")?.unwrap_or(0.0) as usize;
+        let tolerated_pct = read_number(
+            &map.tolerated_failure_percentage,
+            "ToleratedFailurePercentage",
+        )?;
+        let tolerated_count = read_number(&map.tolerated_failure_count, "ToleratedFailureCount")?;
+        if tolerated_pct.is_some_and(|p| p > 100.0) {
+            return Err(runtime_in_state(
+                &state.name,
+                info.entered_event,
+                "ToleratedFailurePercentage must be between 0 and 100",
+            ));
+        }
+
+        // Each iteration's input is computed up front: ItemSelector sees `$$.Map.Item`.
+        let mut inputs = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let item_input = match &map.item_selector {
+                Some(selector) => {
+                    let item_info = ContextInfo {
+                        state_name: info.state_name,
+                        entered_time: info.entered_time,
+                        retry_count: info.retry_count,
+                        task_token: None,
+                        map_item: Some((index, item)),
+                        entered_event: info.entered_event,
+                    };
+                    self.with_env(&effective, &frame.vars, &item_info, |env| {
+                        selector.eval(env)
+                    })?
+                }
+                None => item.clone(),
+            };
+            inputs.push(item_input);
+        }
+        let length = inputs.len();
+        let started = self.event(frame.last_event, EventType::MapStateStarted, || {
+            Some(EventDetails::MapStateStartedEventDetails(
+                MapStateStartedDetails { length },
+            ))
+        });
+        let limit = if max_concurrency == 0 {
+            length.max(1)
+        } else {
+            max_concurrency
+        };
+        let name = &state.name;
+        let vars = &frame.vars;
+        let iterations =
+            futures::stream::iter(inputs.into_iter().enumerate()).map(|(index, input)| {
+                let iteration = self.event(started, EventType::MapIterationStarted, || {
+                    Some(EventDetails::MapIterationStartedEventDetails(
+                        MapIterationDetails {
+                            name: name.clone(),
+                            index,
+                        },
+                    ))
+                });
+                let child = Frame {
+                    vars: vars.child(),
+                    last_event: iteration,
+                };
+                self.walk(&map.processor, map.processor.start_at.clone(), input, child)
+                    .map(move |r| {
+                        let (event_type, ok) = match &r {
+                            Ok(_) => (EventType::MapIterationSucceeded, true),
+                            Err(_) => (EventType::MapIterationFailed, false),
+                        };
+                        self.event(iteration, event_type, || {
+                            let details = MapIterationDetails {
+                                name: name.clone(),
+                                index,
+                            };
+                            Some(if ok {
+                                EventDetails::MapIterationSucceededEventDetails(details)
+                            } else {
+                                EventDetails::MapIterationFailedEventDetails(details)
+                            })
+                        });
+                        r
+                    })
+            });
+        let buffered = iterations.buffered(limit);
+        let results: Result<Vec<Value>, StatesError> = match map.mode {
+            MapMode::Inline => buffered.try_collect().await,
+            MapMode::Distributed { .. } => {
+                let all: Vec<Result<Value, StatesError>> = buffered.collect().await;
+                let failed = all.iter().filter(|r| r.is_err()).count();
+                let exceeded = if failed == 0 {
+                    false
+                } else {
+                    let over_count = tolerated_count.is_none_or(|c| failed as f64 > c);
+                    let over_pct =
+                        tolerated_pct.is_none_or(|p| (failed as f64) * 100.0 / (length as f64) > p);
+                    // Either threshold, when set, is enough to tolerate the failures.
+                    match (tolerated_count, tolerated_pct) {
+                        (None, None) => true,
+                        (Some(_), None) => over_count,
+                        (None, Some(_)) => over_pct,
+                        (Some(_), Some(_)) => over_count && over_pct,
+                    }
+                };
+                if exceeded {
+                    Err(StatesError::new(
+                        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                        "The specified tolerated failure threshold was exceeded",
+                    ))
+                } else {
+                    Ok(all
+                        .into_iter()
+                        .map(|r| r.unwrap_or_else(|e| e.to_error_output()))
+                        .collect())
+                }
+            }
+        };
+        match results {
+            Ok(outputs) => {
+                frame.last_event = self.event(started, EventType::MapStateSucceeded, || None);
+                self.process_result(state, raw, Value::Array(outputs), frame, info)
+            }
+            Err(e) => {
+                frame.last_event = self.event(started, EventType::MapStateFailed, || None);
+                Err(e)
+            }
+        }
+    }
+}

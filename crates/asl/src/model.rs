@@ -1,0 +1,193 @@
+//! The typed form of a state machine definition, built by [`crate::validate::parse`] only
+//! from definitions that passed validation, so the interpreter never re-checks shapes.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::choice::ChoiceRule;
+use crate::jsonpath::Path;
+use crate::payload::Template;
+
+/// The query language of a state (`QueryLanguage`). JSONata is parsed and validated
+/// but not evaluated yet (issue #10): the interpreter fails such states with `States.Runtime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryLanguage {
+    #[default]
+    JsonPath,
+    Jsonata,
+}
+
+/// Workflow type: some features (`.sync`, `.waitForTaskToken`) exist only in STANDARD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkflowType {
+    #[default]
+    Standard,
+    Express,
+}
+
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    pub comment: Option<String>,
+    pub version: Option<String>,
+    pub timeout_seconds: Option<u64>,
+    pub query_language: QueryLanguage,
+    pub graph: Graph,
+}
+
+/// A set of states with an entry point: the machine itself, a Parallel branch or a Map processor.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub start_at: String,
+    pub states: HashMap<String, State>,
+}
+
+/// `InputPath`/`OutputPath`/`ResultPath` may be a path or `null`, and null means
+/// something different for each (empty object in, discard result, empty object out).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathOrNull {
+    Path(Path),
+    Null,
+}
+
+impl Default for PathOrNull {
+    fn default() -> Self {
+        Self::Path(Path::identity())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Next(String),
+    End,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub comment: Option<String>,
+    pub query_language: QueryLanguage,
+    pub input_path: PathOrNull,
+    pub output_path: PathOrNull,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    pub result_path: PathOrNull,
+    pub assign: Option<Template>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    /// `None` for Choice, Succeed and Fail, which pick their own continuation.
+    pub transition: Option<Transition>,
+    pub kind: StateKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum StateKind {
+    Pass {
+        result: Option<Value>,
+    },
+    Task(Box<TaskState>),
+    Choice {
+        choices: Vec<ChoiceBranch>,
+        default: Option<String>,
+    },
+    Wait(WaitFor),
+    Succeed,
+    Fail {
+        error: Option<Dynamic>,
+        cause: Option<Dynamic>,
+    },
+    Parallel {
+        branches: Vec<Graph>,
+    },
+    Map(Box<MapState>),
+}
+
+impl StateKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Pass { .. } => "Pass",
+            Self::Task(_) => "Task",
+            Self::Choice { .. } => "Choice",
+            Self::Wait(_) => "Wait",
+            Self::Succeed => "Succeed",
+            Self::Fail { .. } => "Fail",
+            Self::Parallel { .. } => "Parallel",
+            Self::Map(_) => "Map",
+        }
+    }
+}
+
+/// A value given literally or read at run time (`ErrorPath`, `SecondsPath`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dynamic {
+    Literal(Value),
+    Path(Path),
+    Call(crate::intrinsics::Call),
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskState {
+    pub resource: String,
+    pub timeout_seconds: Option<Dynamic>,
+    pub heartbeat_seconds: Option<Dynamic>,
+    pub credentials: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub enum WaitFor {
+    Seconds(u64),
+    Timestamp(String),
+    SecondsPath(Path),
+    TimestampPath(Path),
+}
+
+#[derive(Debug, Clone)]
+pub struct ChoiceBranch {
+    pub rule: ChoiceRule,
+    pub next: String,
+    pub assign: Option<Template>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapMode {
+    Inline,
+    Distributed { execution_type: WorkflowType },
+}
+
+#[derive(Debug, Clone)]
+pub struct MapState {
+    pub processor: Graph,
+    pub mode: MapMode,
+    pub items_path: Path,
+    /// `Items` (JSON array or a path to one), distributed Map over in-state items only.
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Option<Dynamic>,
+    pub tolerated_failure_percentage: Option<Dynamic>,
+    pub tolerated_failure_count: Option<Dynamic>,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Jitter {
+    Full,
+    #[default]
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    pub error_equals: Vec<String>,
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub jitter: Jitter,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catcher {
+    pub error_equals: Vec<String>,
+    pub next: String,
+    pub result_path: PathOrNull,
+    pub assign: Option<Template>,
+}
