@@ -2,6 +2,7 @@
 
 mod cid_cmd;
 mod progress;
+mod states;
 mod sync_cmd;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Cid(cid_cmd::CidArgs),
     /// Copy a folder or S3 prefix to another, skipping objects whose CID already matches
     Sync(sync_cmd::SyncArgs),
+    /// Validate and run Amazon States Language definitions with the local engine
+    States(states::StatesArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Cid(args) => cid_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args),
+        Command::States(args) => states::run(args),
     };
     match outcome {
         Ok(code) => code,
