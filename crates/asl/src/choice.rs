@@ -368,8 +368,9 @@ fn invalid_path(path: &Path) -> StatesError {
 fn compare(kind: Kind, cmp: Cmp, a: &Value, b: &Value) -> bool {
     use std::cmp::Ordering;
     let ordering: Option<Ordering> = match kind {
+        // AWS compares strings as Java's String.compareTo: by UTF-16 code units.
         Kind::String => match (a.as_str(), b.as_str()) {
-            (Some(a), Some(b)) => Some(a.cmp(b)),
+            (Some(a), Some(b)) => Some(a.encode_utf16().cmp(b.encode_utf16())),
             _ => None,
         },
         Kind::Numeric => match (a, b) {

@@ -59,17 +59,25 @@ impl StatesError {
         if self.error == names::RUNTIME {
             return false;
         }
+        let timeout = self.error == names::TIMEOUT || self.error == names::HEARTBEAT_TIMEOUT;
         error_equals.iter().any(|name| {
             name == &self.error
                 || (name == names::ALL && !self.is_terminal())
+                // ASL spec: in Retry/Catch, States.TaskFailed matches any error but a timeout.
+                || (name == names::TASK_FAILED && !timeout && !self.is_terminal())
                 // The guide defines States.Timeout as covering missed heartbeats too.
                 || (name == names::TIMEOUT && self.error == names::HEARTBEAT_TIMEOUT)
         })
     }
 
     /// The JSON a `Catch` hands on (`{"Error", "Cause"}`).
+    /// The guide's catch example shows `{"Error": ...}` alone when there is no cause.
     pub fn to_error_output(&self) -> serde_json::Value {
-        serde_json::json!({ "Error": self.error, "Cause": self.cause })
+        if self.cause.is_empty() {
+            serde_json::json!({ "Error": self.error })
+        } else {
+            serde_json::json!({ "Error": self.error, "Cause": self.cause })
+        }
     }
 }
 

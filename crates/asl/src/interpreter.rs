@@ -761,7 +761,11 @@ impl Run<'_> {
         entered_time: i64,
         entered: u64,
     ) -> Result<Step, StatesError> {
+        // Backoff grows with all retries through a retrier, but MaxAttempts counts per
+        // error name: the guide's "complex retry scenario" (ErrorA, ErrorB, ErrorC,
+        // ErrorB, ErrorB → waits 1, 2, 5, 4 s, then Catch) only works out that way.
         let mut counts = vec![0u32; state.retry.len()];
+        let mut per_error: HashMap<(usize, String), u32> = HashMap::new();
         let mut retry_count = 0u32;
         loop {
             let info = ContextInfo {
@@ -797,7 +801,9 @@ impl Run<'_> {
                 .position(|r| error.matches(&r.error_equals))
             {
                 let retrier = &state.retry[index];
-                if counts[index] < retrier.max_attempts {
+                let attempts = per_error.entry((index, error.error.clone())).or_insert(0);
+                if *attempts < retrier.max_attempts {
+                    *attempts += 1;
                     let mut delay =
                         retrier.interval_seconds * retrier.backoff_rate.powi(counts[index] as i32);
                     if let Some(max) = retrier.max_delay_seconds {

@@ -1,0 +1,152 @@
+//! Execution history: event types, ids, previousEventId and details as AWS emits them.
+
+use leadline_asl::history::{EventDetails, EventType::*};
+use serde_json::json;
+
+use super::common::*;
+
+#[tokio::test(start_paused = true)]
+async fn pass_chain_history() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": 1, "Next": "B"},
+        "B": {"Type": "Succeed"}}});
+    let result = run(def, json!({"in": true})).await;
+    assert_eq!(
+        event_types(&result),
+        vec![
+            ExecutionStarted,
+            PassStateEntered,
+            PassStateExited,
+            SucceedStateEntered,
+            SucceedStateExited,
+            ExecutionSucceeded
+        ]
+    );
+    let ids: Vec<(u64, u64)> = result
+        .history
+        .iter()
+        .map(|e| (e.id, e.previous_event_id))
+        .collect();
+    assert_eq!(ids, vec![(1, 0), (2, 1), (3, 2), (4, 3), (5, 4), (6, 5)]);
+    let json = serde_json::to_value(&result.history).unwrap();
+    assert_eq!(
+        json[0]["executionStartedEventDetails"]["input"],
+        json!("{\"in\":true}")
+    );
+    assert_eq!(
+        json[1]["stateEnteredEventDetails"],
+        json!({"name": "A", "input": "{\"in\":true}", "inputDetails": {"truncated": false}})
+    );
+    assert_eq!(json[2]["stateExitedEventDetails"]["output"], json!("1"));
+    assert_eq!(
+        json[5]["executionSucceededEventDetails"]["output"],
+        json!("1")
+    );
+    assert_eq!(json[0]["timestamp"], json!(1_704_067_200.0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_execution_history() {
+    let def =
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}});
+    let result = run(def, json!({})).await;
+    assert_eq!(
+        event_types(&result),
+        vec![ExecutionStarted, FailStateEntered, ExecutionFailed]
+    );
+    match &result.history[2].details {
+        Some(EventDetails::ExecutionFailedEventDetails(d)) => {
+            assert_eq!(
+                (d.error.as_deref(), d.cause.as_deref()),
+                (Some("E"), Some("C"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_events_for_service_integrations() {
+    let tasks = Tasks::new();
+    tasks.on("arn:aws:states:::ecs:runTask.sync", |_| {
+        Ok(json!({"Tasks": []}))
+    });
+    let def = single(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+        "Parameters": {"Cluster": "c"}, "TimeoutSeconds": 30, "End": true}),
+    );
+    let result = run_with(&tasks, def, json!({})).await;
+    assert_eq!(
+        event_types(&result),
+        vec![
+            ExecutionStarted,
+            TaskStateEntered,
+            TaskScheduled,
+            TaskStarted,
+            TaskSucceeded,
+            TaskStateExited,
+            ExecutionSucceeded
+        ]
+    );
+    let json = serde_json::to_value(&result.history).unwrap();
+    assert_eq!(
+        json[2]["taskScheduledEventDetails"],
+        json!({"resourceType": "ecs", "resource": "runTask.sync",
+        "region": "us-east-1", "parameters": "{\"Cluster\":\"c\"}", "timeoutInSeconds": 30})
+    );
+    assert_eq!(
+        json[4]["taskSucceededEventDetails"]["output"],
+        json!("{\"Tasks\":[]}")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_and_parallel_events() {
+    let def = json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "Next": "P"},
+        "P": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}], "End": true}}});
+    let result = run(def, json!([1, 2])).await;
+    assert_eq!(
+        event_types(&result),
+        vec![
+            ExecutionStarted,
+            MapStateEntered,
+            MapStateStarted,
+            MapIterationStarted,
+            PassStateEntered,
+            PassStateExited,
+            MapIterationSucceeded,
+            MapIterationStarted,
+            PassStateEntered,
+            PassStateExited,
+            MapIterationSucceeded,
+            MapStateSucceeded,
+            MapStateExited,
+            ParallelStateEntered,
+            ParallelStateStarted,
+            PassStateEntered,
+            PassStateExited,
+            ParallelStateSucceeded,
+            ParallelStateExited,
+            ExecutionSucceeded
+        ]
+    );
+    let json = serde_json::to_value(&result.history).unwrap();
+    assert_eq!(json[2]["mapStateStartedEventDetails"], json!({"length": 2}));
+    assert_eq!(
+        json[7]["mapIterationStartedEventDetails"],
+        json!({"name": "M", "index": 1})
+    );
+    // An iteration's first state follows its MapIterationStarted event.
+    assert_eq!(json[4]["previousEventId"], json[3]["id"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn assigned_variables_are_recorded() {
+    let def = single(json!({"Type": "Pass", "Assign": {"x": 1}, "End": true}));
+    let json = serde_json::to_value(&run(def, json!({})).await.history).unwrap();
+    assert_eq!(
+        json[2]["stateExitedEventDetails"]["assignedVariables"],
+        json!({"x": "1"})
+    );
+}

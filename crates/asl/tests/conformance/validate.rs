@@ -1,0 +1,301 @@
+//! Definition validation: every problem, with its JSON pointer, in AWS's diagnostic style.
+
+use leadline_asl::{validate, ValidateOptions, WorkflowType};
+use serde_json::{json, Value};
+
+fn problems(def: Value) -> Vec<String> {
+    validate(&def, ValidateOptions::default())
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn has(problems: &[String], needle: &str) -> bool {
+    problems.iter().any(|p| p.contains(needle))
+}
+
+#[test]
+fn a_valid_machine_has_no_problems() {
+    let def = json!({"Comment": "ok", "StartAt": "A", "TimeoutSeconds": 60, "Version": "1.0", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "C"}], "Default": "D"},
+        "C": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f", "Payload.$": "$"},
+            "Retry": [{"ErrorEquals": ["Lambda.ServiceException"]}, {"ErrorEquals": ["States.ALL"]}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "D", "ResultPath": "$.error"}], "Next": "W"},
+        "W": {"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z", "Next": "D"},
+        "D": {"Type": "Succeed"}}});
+    assert_eq!(problems(def), Vec::<String>::new());
+}
+
+#[test]
+fn unknown_fields_and_types() {
+    let p = problems(json!({"StartAt": "A", "Foo": 1, "States": {
+        "A": {"Type": "Pass", "End": true, "Bogus": 1},
+        "B": {"Type": "Teleport", "End": true}}}));
+    assert!(
+        has(
+            &p,
+            "SCHEMA_VALIDATION_FAILED: Field 'Foo' is not supported by Step Functions at /Foo"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/A/Bogus"), "{p:#?}");
+    assert!(has(&p, "The value of 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map] at /States/B/Type"), "{p:#?}");
+}
+
+#[test]
+fn missing_next_or_end_and_both() {
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass"}, "B": {"Type": "Pass", "Next": "A", "End": true}}}));
+    assert!(
+        has(&p, "These fields are required: [Next | End] at /States/A"),
+        "{p:#?}"
+    );
+    assert!(
+        has(&p, "'Next' and 'End' are mutually exclusive at /States/B"),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn transitions_to_missing_states_and_unreachable_states() {
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "Nowhere"},
+        "Island": {"Type": "Succeed"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "BooleanEquals": true, "Next": "Gone"}], "Default": "Lost"}}}));
+    assert!(
+        has(
+            &p,
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/A/Next"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "Missing 'Next' target: Gone at /States/C/Choices/0/Next"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        has(&p, "Missing 'Next' target: Lost at /States/C/Default"),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "UNREACHABLE_STATE: State \"Island\" is not reachable. at /States/Island"
+        ),
+        "{p:#?}"
+    );
+    let p = problems(json!({"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}));
+    assert!(has(&p, "Missing 'Next' target: X at /StartAt"), "{p:#?}");
+}
+
+#[test]
+fn states_all_alone_and_last() {
+    let p = problems(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+            "Retry": [{"ErrorEquals": ["States.ALL", "X"]}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F"}, {"ErrorEquals": ["Y"], "Next": "F"}]},
+        "F": {"Type": "Fail"}}}));
+    assert!(has(&p, "States.ALL must appear alone in its ErrorEquals array at /States/T/Retry/0/ErrorEquals"), "{p:#?}");
+    assert!(has(&p, "States.ALL must appear only in the last Catch element at /States/T/Catch/0/ErrorEquals"), "{p:#?}");
+}
+
+#[test]
+fn bad_paths_and_intrinsics() {
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "InputPath": "nope", "ResultPath": "$.a[*]", "OutputPath": "$.a[",
+            "Parameters": {"x.$": "States.Nope(1)", "y.$": "States.Format('{}')", "z.$": "$$.Execution.Id", "deep": {"w.$": 3}},
+            "End": true}}}));
+    assert!(
+        has(
+            &p,
+            "Value must be a valid JSONPath. (invalid JSONPath 'nope'"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/A/InputPath"), "{p:#?}");
+    assert!(
+        has(
+            &p,
+            "Value must be a valid ReferencePath. at /States/A/ResultPath"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/A/OutputPath"), "{p:#?}");
+    assert!(
+        has(&p, "unknown intrinsic function 'States.Nope'"),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/A/Parameters/x.$"), "{p:#?}");
+    assert!(
+        has(&p, "States.Format has 1 placeholder(s) but 0 argument(s)"),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/A/Parameters/deep/w.$"), "{p:#?}");
+    assert!(!has(&p, "/Parameters/z.$"), "{p:#?}");
+}
+
+#[test]
+fn invalid_timestamp() {
+    let p = problems(json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": "2016-03-14 01:59:00", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.t", "TimestampEquals": "yesterday", "Next": "W"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}}));
+    assert!(
+        has(&p, "Value is not a valid timestamp at /States/W/Timestamp"),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/C/Choices/0/TimestampEquals"), "{p:#?}");
+}
+
+#[test]
+fn mixed_query_languages() {
+    let p = problems(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "QueryLanguage": "JSONPath", "Next": "B"},
+        "B": {"Type": "Pass", "InputPath": "$.x", "End": true}}}),
+    );
+    assert!(has(&p, "A state cannot use JSONPath when the state machine uses JSONata at /States/A/QueryLanguage"), "{p:#?}");
+    assert!(has(&p, "The field 'InputPath' is not supported by the JSONata query language at /States/B/InputPath"), "{p:#?}");
+    let p = problems(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}),
+    );
+    assert!(has(&p, "The field 'Output' is only supported by the JSONata query language at /States/A/Output"), "{p:#?}");
+    // A JSONata state in a JSONPath machine is allowed.
+    let p = problems(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "End": true}}}),
+    );
+    assert_eq!(p, Vec::<String>::new());
+}
+
+#[test]
+fn sync_and_callback_patterns_in_express() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": true}}});
+    assert!(validate(&def, ValidateOptions::default()).is_empty());
+    let p: Vec<String> = validate(
+        &def,
+        ValidateOptions {
+            workflow_type: WorkflowType::Express,
+        },
+    )
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    assert!(
+        has(&p, "at /States/A/Resource") && has(&p, "at /States/B/Resource"),
+        "{p:#?}"
+    );
+    // A distributed Map running EXPRESS children has the same restriction inside.
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": true}}}}}});
+    let p = problems(def);
+    assert!(
+        has(&p, "at /States/M/ItemProcessor/States/T/Resource"),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn choice_rule_problems() {
+    let p = problems(json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [
+            {"Variable": "$.x", "NumericEquals": "1", "Next": "D"},
+            {"Variable": "$.x", "Next": "D"},
+            {"And": [{"Variable": "$.x", "IsNull": true, "Next": "D"}], "Next": "D"},
+            {"Variable": "$.x", "StringEqualsPath": "not a path", "Next": "D"}]},
+        "D": {"Type": "Succeed"}}}));
+    assert!(
+        has(
+            &p,
+            "'NumericEquals' must be a number at /States/C/Choices/0/NumericEquals"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "exactly one comparison operator or And/Or/Not at /States/C/Choices/1"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "Field 'Next' is not supported in a Choice rule at /States/C/Choices/2/And/0/Next"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/C/Choices/3/StringEqualsPath"), "{p:#?}");
+}
+
+#[test]
+fn other_shape_rules() {
+    let p = problems(json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "not-an-arn", "TimeoutSeconds": 5, "HeartbeatSeconds": 10, "Next": "R"},
+        "R": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "F",
+            "Retry": [{"ErrorEquals": ["E"], "BackoffRate": 0.5, "MaxAttempts": -1, "JitterStrategy": "SOME"}]},
+        "F": {"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}}}));
+    assert!(
+        has(
+            &p,
+            "exactly one of [Seconds, Timestamp, SecondsPath, TimestampPath] at /States/W"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "INVALID_RESOURCE"), "{p:#?}");
+    assert!(has(&p, "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds' at /States/T/HeartbeatSeconds"), "{p:#?}");
+    assert!(has(&p, "at /States/R/Retry/0/BackoffRate"), "{p:#?}");
+    assert!(has(&p, "at /States/R/Retry/0/MaxAttempts"), "{p:#?}");
+    assert!(has(&p, "at /States/R/Retry/0/JitterStrategy"), "{p:#?}");
+    assert!(
+        has(
+            &p,
+            "'Error' and 'ErrorPath' are mutually exclusive at /States/F"
+        ),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn nested_graphs_are_validated_and_names_are_unique() {
+    let p = problems(json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "X", "States": {"X": {"Type": "Pass", "Next": "P"}}},
+            {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}]}}}));
+    assert!(
+        has(
+            &p,
+            "Missing 'Next' target: P at /States/P/Branches/0/States/X/Next"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "Duplicate state name 'X'"), "{p:#?}");
+}
+
+#[test]
+fn invalid_json_text() {
+    let e = leadline_asl::parse_str("{not json", ValidateOptions::default()).unwrap_err();
+    assert!(e.0[0].to_string().starts_with("INVALID_JSON_DESCRIPTION"));
+}
+
+#[test]
+fn distributed_only_fields_need_distributed_mode() {
+    let p = problems(
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": 1, "End": true,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+    );
+    assert!(
+        has(
+            &p,
+            "only supported in DISTRIBUTED mode at /States/M/ToleratedFailureCount"
+        ),
+        "{p:#?}"
+    );
+}
