@@ -571,19 +571,19 @@ impl Checker {
             let Some(state) = state.as_object() else {
                 continue;
             };
-            let sptr = format!("{ptr}/States/{}", escape(name));
-            let mut targets: Vec<(String, &str)> = Vec::new();
-            if let Some(Value::String(next)) = state.get("Next") {
-                targets.push((format!("{sptr}/Next"), next));
+            // Targets with where they sit (field, list index); pointers are only
+            // formatted for a missing target, which keeps big machines quick to check.
+            let mut targets: Vec<(&str, Option<(&str, usize)>, &str)> = Vec::new();
+            for field in ["Next", "Default"] {
+                if let Some(Value::String(next)) = state.get(field) {
+                    targets.push((field, None, next));
+                }
             }
-            if let Some(Value::String(default)) = state.get("Default") {
-                targets.push((format!("{sptr}/Default"), default));
-            }
-            for (list, field) in [("Choices", "Next"), ("Catch", "Next")] {
+            for list in ["Choices", "Catch"] {
                 if let Some(Value::Array(items)) = state.get(list) {
                     for (i, item) in items.iter().enumerate() {
-                        if let Some(Value::String(next)) = item.get(field) {
-                            targets.push((format!("{sptr}/{list}/{i}/{field}"), next));
+                        if let Some(Value::String(next)) = item.get("Next") {
+                            targets.push(("Next", Some((list, i)), next));
                         }
                     }
                 }
@@ -592,16 +592,24 @@ impl Checker {
             if state.get("End") == Some(&Value::Bool(true)) || kind == "Succeed" || kind == "Fail" {
                 terminal = true;
             }
-            for (pointer, target) in &targets {
+            for (field, within, target) in &targets {
                 if !states.contains_key(*target) {
+                    let sptr = format!("{ptr}/States/{}", escape(name));
+                    let pointer = match within {
+                        Some((list, i)) => format!("{sptr}/{list}/{i}/{field}"),
+                        None => format!("{sptr}/{field}"),
+                    };
                     self.push(
                         DiagnosticCode::MissingTransitionTarget,
-                        pointer.clone(),
+                        pointer,
                         format!("Missing 'Next' target: {target}"),
                     );
                 }
             }
-            edges.insert(name.as_str(), targets.into_iter().map(|(_, t)| t).collect());
+            edges.insert(
+                name.as_str(),
+                targets.into_iter().map(|(_, _, t)| t).collect(),
+            );
         }
         if !terminal {
             self.schema(ptr.to_owned(), "Workflow has no terminal state");
