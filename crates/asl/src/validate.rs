@@ -573,7 +573,7 @@ impl Checker {
             };
             // Targets with where they sit (field, list index); pointers are only
             // formatted for a missing target, which keeps big machines quick to check.
-            let mut targets: Vec<(&str, Option<(&str, usize)>, &str)> = Vec::new();
+            let mut targets: Vec<Target<'_>> = Vec::new();
             for field in ["Next", "Default"] {
                 if let Some(Value::String(next)) = state.get(field) {
                     targets.push((field, None, next));
@@ -1368,6 +1368,9 @@ impl Checker {
         }
     }
 }
+
+/// A transition target: (field, list and index it sits in, target state name).
+type Target<'a> = (&'a str, Option<(&'a str, usize)>, &'a str);
 
 /// The workflow type governing a sub-graph (a distributed Map may run EXPRESS children).
 #[derive(Debug, Clone, Copy)]
