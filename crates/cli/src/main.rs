@@ -2,6 +2,7 @@
 
 mod cid_cmd;
 mod progress;
+mod render_cmd;
 mod states;
 mod sync_cmd;
 
@@ -32,6 +33,8 @@ enum Command {
     Sync(sync_cmd::SyncArgs),
     /// Validate and run Amazon States Language definitions with the local engine
     States(states::StatesArgs),
+    /// Render the state machines of every (or one) environment from templates/; --check for drift
+    Render(render_cmd::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Cid(args) => cid_cmd::run(args),
         Command::Sync(args) => sync_cmd::run(args),
         Command::States(args) => states::run(args),
+        Command::Render(args) => render_cmd::run(args),
     };
     match outcome {
         Ok(code) => code,
