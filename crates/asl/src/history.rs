@@ -229,6 +229,12 @@ pub struct MapIterationDetails {
     pub index: usize,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunStartedDetails {
+    pub map_run_arn: String,
+}
+
 /// The details object; its variant name is the JSON key AWS uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -260,6 +266,8 @@ pub enum EventDetails {
     MapIterationSucceededEventDetails(MapIterationDetails),
     MapIterationFailedEventDetails(MapIterationDetails),
     MapIterationAbortedEventDetails(MapIterationDetails),
+    MapRunStartedEventDetails(MapRunStartedDetails),
+    MapRunFailedEventDetails(ErrorDetails),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -130,6 +130,8 @@ struct Run<'e> {
     info: ExecutionInfo,
     history: Mutex<Vec<HistoryEvent>>,
     next_id: AtomicU64,
+    /// Child executions of a distributed Map keep no history in the parent's.
+    recording: bool,
 }
 
 /// Per-branch state: variables in scope and the last event (for `previousEventId`).
@@ -233,6 +235,7 @@ impl Engine {
             },
             history: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(0),
+            recording: true,
         };
         let started = run.event(0, EventType::ExecutionStarted, || {
             Some(EventDetails::ExecutionStartedEventDetails(
@@ -372,8 +375,8 @@ impl Run<'_> {
         details: impl FnOnce() -> Option<EventDetails>,
     ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
-        let keep = self.engine.config.record_history;
-        if !keep && self.engine.sink.is_none() {
+        let keep = self.recording && self.engine.config.record_history;
+        if !self.recording || (!keep && self.engine.sink.is_none()) {
             return id;
         }
         let event = HistoryEvent {
@@ -913,8 +916,11 @@ impl Run<'_> {
             self.read_path_field(&state.input_path, env, info)
         })?;
         let pattern = IntegrationPattern::of(&task.resource);
+        let kind = ResourceKind::of(&task.resource);
         let (heartbeat, mut heartbeats) = heartbeat_channel();
-        let token = (pattern == IntegrationPattern::WaitForTaskToken)
+        // Activities are callbacks too: their worker answers with the task token.
+        let token = (pattern == IntegrationPattern::WaitForTaskToken
+            || kind == ResourceKind::Activity)
             .then(|| self.engine.tokens.issue(heartbeat.clone()));
         let token_info = ContextInfo {
             state_name: info.state_name,
@@ -963,7 +969,6 @@ impl Run<'_> {
                 return Err(e);
             }
         };
-        let kind = ResourceKind::of(&task.resource);
         let (resource_type, resource_name) = match &kind {
             ResourceKind::Integration { service, action } => (service.clone(), action.clone()),
             _ => (String::new(), task.resource.clone()),
@@ -1059,7 +1064,7 @@ impl Run<'_> {
                     Ok(Completion::Result(v)) => break Ok(v),
                     Ok(Completion::AwaitToken) if token_outcome.is_some() => submitted = true,
                     Ok(Completion::AwaitToken) => break Err(StatesError::runtime(format!(
-                        "The resolver for '{}' awaits a task token, but the resource is not a .waitForTaskToken integration", task.resource))),
+                        "The resolver for '{}' awaits a task token, but the resource is neither an activity nor a .waitForTaskToken integration", task.resource))),
                     Err(f) => break Err(f.into()),
                 },
                 o = async { match token_outcome.as_mut() { Some(rx) => rx.await, None => future::pending().await } }, if submitted => match o {
@@ -1285,11 +1290,30 @@ impl Run<'_> {
             inputs.push(item_input);
         }
         let length = inputs.len();
-        let started = self.event(frame.last_event, EventType::MapStateStarted, || {
-            Some(EventDetails::MapStateStartedEventDetails(
-                MapStateStartedDetails { length },
-            ))
-        });
+        let distributed = matches!(map.mode, MapMode::Distributed { .. });
+        let map_run_arn = format!(
+            "arn:aws:states:{}:{}:mapRun:{}/{}:{}",
+            self.engine.config.region,
+            self.engine.config.account,
+            self.info.machine_name,
+            map.label.as_deref().unwrap_or(&state.name),
+            uuid::Uuid::new_v4()
+        );
+        let started = if distributed {
+            self.event(frame.last_event, EventType::MapRunStarted, || {
+                Some(EventDetails::MapRunStartedEventDetails(
+                    MapRunStartedDetails {
+                        map_run_arn: map_run_arn.clone(),
+                    },
+                ))
+            })
+        } else {
+            self.event(frame.last_event, EventType::MapStateStarted, || {
+                Some(EventDetails::MapStateStartedEventDetails(
+                    MapStateStartedDetails { length },
+                ))
+            })
+        };
         let limit = if max_concurrency == 0 {
             length.max(1)
         } else {
@@ -1297,8 +1321,38 @@ impl Run<'_> {
         };
         let name = &state.name;
         let vars = &frame.vars;
-        let iterations =
-            futures::stream::iter(inputs.into_iter().enumerate()).map(|(index, input)| {
+        let iterations = futures::stream::iter(inputs.into_iter().enumerate()).map(
+            |(index, input)| -> BoxFuture<'_, Result<Value, StatesError>> {
+                if distributed {
+                    // Each item is a child execution with its own (unrecorded) history.
+                    let info = ExecutionInfo {
+                        arn: format!("{}:{index}", map_run_arn.replace(":mapRun:", ":execution:")),
+                        name: format!("{index}"),
+                        input: input.clone(),
+                        start_time: timestamp::format_millis(self.engine.clock.now_millis()),
+                        role_arn: self.info.role_arn.clone(),
+                        redrive_count: 0,
+                        machine_arn: self.info.machine_arn.clone(),
+                        machine_name: self.info.machine_name.clone(),
+                    };
+                    let frame = Frame {
+                        vars: vars.child(),
+                        last_event: 0,
+                    };
+                    return async move {
+                        let child = Run {
+                            engine: self.engine,
+                            info,
+                            history: Mutex::new(Vec::new()),
+                            next_id: AtomicU64::new(0),
+                            recording: false,
+                        };
+                        child
+                            .walk(&map.processor, map.processor.start_at.clone(), input, frame)
+                            .await
+                    }
+                    .boxed();
+                }
                 let iteration = self.event(started, EventType::MapIterationStarted, || {
                     Some(EventDetails::MapIterationStartedEventDetails(
                         MapIterationDetails {
@@ -1330,7 +1384,9 @@ impl Run<'_> {
                         });
                         r
                     })
-            });
+                    .boxed()
+            },
+        );
         let buffered = iterations.buffered(limit);
         let results: Result<Vec<Value>, StatesError> = match map.mode {
             MapMode::Inline => buffered.try_collect().await,
@@ -1366,11 +1422,25 @@ impl Run<'_> {
         };
         match results {
             Ok(outputs) => {
-                frame.last_event = self.event(started, EventType::MapStateSucceeded, || None);
+                let done = if distributed {
+                    EventType::MapRunSucceeded
+                } else {
+                    EventType::MapStateSucceeded
+                };
+                frame.last_event = self.event(started, done, || None);
                 self.process_result(state, raw, Value::Array(outputs), frame, info)
             }
             Err(e) => {
-                frame.last_event = self.event(started, EventType::MapStateFailed, || None);
+                frame.last_event = if distributed {
+                    self.event(started, EventType::MapRunFailed, || {
+                        Some(EventDetails::MapRunFailedEventDetails(ErrorDetails {
+                            error: Some(e.error.clone()),
+                            cause: Some(e.cause.clone()),
+                        }))
+                    })
+                } else {
+                    self.event(started, EventType::MapStateFailed, || None)
+                };
                 Err(e)
             }
         }

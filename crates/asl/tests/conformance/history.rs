@@ -150,3 +150,67 @@ async fn assigned_variables_are_recorded() {
         json!({"x": "1"})
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn distributed_map_runs_child_executions() {
+    // The parent records a Map Run; the items' states live in child executions.
+    let def = single(
+        json!({"Type": "Map", "Label": "Products", "End": true, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "StartAt": "I", "States": {"I": {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id", "v.$": "$"}, "End": true}}}}),
+    );
+    let result = run(def, json!([1, 2])).await;
+    assert_eq!(
+        event_types(&result),
+        vec![
+            ExecutionStarted,
+            MapStateEntered,
+            MapRunStarted,
+            MapRunSucceeded,
+            MapStateExited,
+            ExecutionSucceeded
+        ]
+    );
+    let json = serde_json::to_value(&result.history).unwrap();
+    let map_run = json[2]["mapRunStartedEventDetails"]["mapRunArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        map_run.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:Conformance/Products:"),
+        "{map_run}"
+    );
+    let out = output(&result);
+    assert_eq!(out[1]["v"], json!(2));
+    let child = out[1]["id"].as_str().unwrap();
+    assert!(
+        child.starts_with("arn:aws:states:us-east-1:123456789012:execution:Conformance/Products:")
+            && child.ends_with(":1"),
+        "{child}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_execution_resumes_from_a_state_with_its_input_and_variables() {
+    // What a redrive needs: the state to re-enter, its raw input and the variables then.
+    use leadline_asl::interpreter::ResumePoint;
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": "B"}], "Default": "F"},
+        "F": {"Type": "Fail", "Error": "MustNotRun"},
+        "B": {"Type": "Pass", "Parameters": {"in.$": "$", "x.$": "$x"}, "End": true}}});
+    let engine = engine(&Tasks::new());
+    let resume = ResumePoint {
+        state: "B".into(),
+        input: json!({"resumed": true}),
+        variables: [("x".to_owned(), json!(42))].into_iter().collect(),
+    };
+    let result = engine
+        .execute_from(
+            &machine(&def),
+            leadline_asl::ExecutionRequest::new("C", "e", json!({})),
+            Some(resume),
+        )
+        .await;
+    assert_eq!(output(&result), json!({"in": {"resumed": true}, "x": 42}));
+    assert_eq!(event_types(&result)[1], PassStateEntered);
+}

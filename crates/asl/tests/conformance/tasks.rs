@@ -280,3 +280,58 @@ async fn mock_errors_are_reported() {
     // An unknown machine name falls back to finding the test case anywhere.
     assert!(MockResolver::new(&config, "other-name", "HappyPath", fallback).is_ok());
 }
+
+const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:carisbatch";
+
+#[tokio::test(start_paused = true)]
+async fn activities_are_answered_through_the_token_api() {
+    // An activity worker gets the input and a token, and reports with SendTaskSuccess.
+    let queue: Arc<Mutex<Vec<(String, Value)>>> = Arc::new(Mutex::new(Vec::new()));
+    let tasks = Tasks::new();
+    let q = queue.clone();
+    tasks.on_async(ACTIVITY, move |call| {
+        q.lock().unwrap().push((
+            call.task_token.clone().unwrap_or_default(),
+            call.input.clone(),
+        ));
+        Box::pin(async { Ok(Completion::AwaitToken) })
+    });
+    let tokens = TaskTokens::new();
+    let engine = engine_with_tokens(&tasks, tokens.clone());
+    let def =
+        single(json!({"Type": "Task", "Resource": ACTIVITY, "End": true, "TimeoutSeconds": 3600}));
+    let machine = machine(&def);
+    let worker = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let job = queue.lock().unwrap().pop();
+            if let Some((token, input)) = job {
+                tokens
+                    .send_task_success(&token, json!({"processed": input}))
+                    .unwrap();
+                return;
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(
+        engine.execute(
+            &machine,
+            ExecutionRequest::new("C", "e", json!({"line": 1}))
+        ),
+        worker
+    );
+    assert_eq!(output(&result), json!({"processed": {"line": 1}}));
+    use leadline_asl::history::EventType::*;
+    assert_eq!(
+        event_types(&result),
+        vec![
+            ExecutionStarted,
+            TaskStateEntered,
+            ActivityScheduled,
+            ActivityStarted,
+            ActivitySucceeded,
+            TaskStateExited,
+            ExecutionSucceeded
+        ]
+    );
+}
