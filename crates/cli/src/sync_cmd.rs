@@ -1,11 +1,12 @@
 //! `leadline sync <src> <dst>`: copy a folder or S3 prefix to another, skipping same-CID objects.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use leadline_core::store::Location;
+use leadline_core::store::{EtagCidCache, Location};
 use leadline_core::sync::{sync, SyncEvent, SyncOptions, DEFAULT_CONCURRENCY};
 
 use crate::progress;
@@ -19,6 +20,10 @@ pub struct SyncArgs {
     /// Objects transferred at once
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
+    /// Do not read or write the cache of S3 objects' CIDs by ETag (then every same-size object
+    /// at the destination costs a HeadObject)
+    #[arg(long)]
+    no_cache: bool,
     /// Print the result as one JSON object: {"copied", "skipped", "bytes", "failed": [{"key", "error"}]}
     #[arg(long)]
     json: bool,
@@ -35,10 +40,14 @@ pub fn run(args: SyncArgs) -> Result<ExitCode> {
             );
         }
     }
+    let etags = Arc::new(match args.no_cache {
+        true => EtagCidCache::in_memory(),
+        false => EtagCidCache::load(etag_cache_file()),
+    });
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(async {
-        let (src_store, src_prefix) = src.open().await;
-        let (dst_store, dst_prefix) = dst.open().await;
+        let (src_store, src_prefix) = src.open(etags.clone()).await;
+        let (dst_store, dst_prefix) = dst.open(etags.clone()).await;
         let bar = progress::bytes_bar(0, "syncing");
         let observer_bar = bar.clone();
         let options = SyncOptions {
@@ -60,6 +69,10 @@ pub fn run(args: SyncArgs) -> Result<ExitCode> {
         report
     })?;
 
+    if let Err(error) = etags.save() {
+        // Losing the cache costs the next run some HeadObject requests, nothing more.
+        tracing::warn!(%error, "cannot save the S3 CID cache");
+    }
     for failure in &report.failed {
         eprintln!("error: {}: {}", failure.key, failure.error);
     }
@@ -90,4 +103,14 @@ pub fn run(args: SyncArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `$LEADLINE_CACHE_DIR/s3-etag-cids.tsv`, by default under `$XDG_CACHE_HOME` or `~/.cache`.
+fn etag_cache_file() -> PathBuf {
+    let cache_dir = std::env::var_os("LEADLINE_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("leadline")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/leadline")))
+        .unwrap_or_else(|| PathBuf::from(".leadline"));
+    cache_dir.join("s3-etag-cids.tsv")
 }

@@ -29,11 +29,30 @@ fn help_lists_every_subcommand_with_a_description() {
     let out = run(leadline().arg("--help"));
     assert!(out.status.success());
     let help = text(&out.stdout);
+    let commands: Vec<(&str, &str)> = help
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .map(|line| line.trim().split_once(' ').unwrap_or((line.trim(), "")))
+        .map(|(name, description)| (name, description.trim()))
+        .collect();
+    for (name, description) in &commands {
+        assert!(
+            !description.is_empty(),
+            "`{name}` has no description:\n{help}"
+        );
+    }
+    let described = |name: &str| commands.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);
     assert!(
-        help.contains("cid   Print the content identifier"),
+        described("cid").is_some_and(|d| d.starts_with("Print the content identifier")),
         "{help}"
     );
-    assert!(help.contains("sync  Copy a folder or S3 prefix"), "{help}");
+    assert!(
+        described("sync").is_some_and(|d| d.starts_with("Copy a folder or S3 prefix")),
+        "{help}"
+    );
+
     let version = text(&run(leadline().arg("--version")).stdout);
     assert!(version.starts_with("leadline 0."), "{version}");
     assert!(
@@ -85,10 +104,15 @@ fn cid_names_what_it_cannot_read_and_fails() {
     );
 }
 
-fn sync_json(moto: &Moto, src: &str, dst: &str) -> serde_json::Value {
-    let out = run(leadline()
-        .envs(moto.env())
-        .args(["sync", "--json", src, dst]));
+/// `leadline` talking to `moto`, with its S3 CID cache in `cache` instead of the user's home.
+fn against(moto: &Moto, cache: &Path) -> Command {
+    let mut command = leadline();
+    command.envs(moto.env()).env("LEADLINE_CACHE_DIR", cache);
+    command
+}
+
+fn sync_json(moto: &Moto, cache: &Path, src: &str, dst: &str) -> serde_json::Value {
+    let out = run(against(moto, cache).args(["sync", "--json", src, dst]));
     assert!(
         out.status.success(),
         "sync {src} {dst}: {}",
@@ -108,12 +132,13 @@ async fn sync_folder_to_bucket_and_back() {
     std::fs::write(survey.join(".done"), b"").unwrap();
     let src = survey.to_str().unwrap();
 
-    let first = sync_json(&moto, src, "s3://uploads/H12604");
+    let cache = dir.path().join("cache");
+    let first = sync_json(&moto, &cache, src, "s3://uploads/H12604");
     assert_eq!(
         first,
         serde_json::json!({"copied": 2, "skipped": 0, "bytes": 11, "failed": []})
     );
-    let second = sync_json(&moto, src, "s3://uploads/H12604");
+    let second = sync_json(&moto, &cache, src, "s3://uploads/H12604");
     assert_eq!(second["skipped"], 2);
     assert_eq!(second["copied"], 0);
 
@@ -128,11 +153,21 @@ async fn sync_folder_to_bucket_and_back() {
     assert_eq!(head.metadata().unwrap()["cid"], HELLO_WORLD);
 
     let back = dir.path().join("back");
-    sync_json(&moto, "s3://uploads/H12604", back.to_str().unwrap());
+    sync_json(&moto, &cache, "s3://uploads/H12604", back.to_str().unwrap());
     assert_eq!(
         std::fs::read(back.join("raw/line 1.all")).unwrap(),
         b"hello world"
     );
+
+    // The CIDs learned by ETag are kept for the next run.
+    let remembered = std::fs::read_to_string(cache.join("s3-etag-cids.tsv")).unwrap();
+    assert!(remembered.contains("H12604/raw/line 1.all"), "{remembered}");
+    assert!(remembered.contains(HELLO_WORLD), "{remembered}");
+    let uncached = dir.path().join("uncached");
+    let out =
+        run(against(&moto, &uncached).args(["sync", "--no-cache", src, "s3://uploads/H12604"]));
+    assert!(out.status.success());
+    assert!(!uncached.exists(), "--no-cache writes no cache");
 }
 
 #[tokio::test]
@@ -140,8 +175,8 @@ async fn sync_reports_a_missing_bucket_or_folder_by_name() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a"), b"a").unwrap();
-    let out = run(leadline()
-        .envs(moto.env())
+    let cache = dir.path().join("cache");
+    let out = run(against(&moto, &cache)
         .arg("sync")
         .arg(dir.path())
         .arg("s3://no-such-bucket/x"));
@@ -152,9 +187,7 @@ async fn sync_reports_a_missing_bucket_or_folder_by_name() {
         text(&out.stderr)
     );
 
-    let out = run(leadline()
-        .envs(moto.env())
-        .args(["sync", "/nonexistent/survey", "s3://b/x"]));
+    let out = run(against(&moto, &cache).args(["sync", "/nonexistent/survey", "s3://b/x"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("/nonexistent/survey"),
@@ -196,8 +229,8 @@ async fn a_sync_killed_with_sigkill_finishes_on_rerun_without_recopying() {
         )
         .unwrap();
     }
-    let mut child = leadline()
-        .envs(moto.env())
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = against(&moto, cache.path())
         .args(["sync", "--concurrency", "1"])
         .arg(dir.path())
         .arg("s3://killed/survey")
@@ -222,7 +255,12 @@ async fn a_sync_killed_with_sigkill_finishes_on_rerun_without_recopying() {
     let landed = objects_in(&moto, "killed").await;
     assert!(landed < files, "the kill came too late to test anything");
 
-    let resumed = sync_json(&moto, dir.path().to_str().unwrap(), "s3://killed/survey");
+    let resumed = sync_json(
+        &moto,
+        cache.path(),
+        dir.path().to_str().unwrap(),
+        "s3://killed/survey",
+    );
     let skipped = resumed["skipped"].as_u64().unwrap() as usize;
     let copied = resumed["copied"].as_u64().unwrap() as usize;
     assert_eq!(
@@ -232,7 +270,12 @@ async fn a_sync_killed_with_sigkill_finishes_on_rerun_without_recopying() {
     assert_eq!(copied + skipped, files);
     assert_eq!(objects_in(&moto, "killed").await, files);
 
-    let check = sync_json(&moto, dir.path().to_str().unwrap(), "s3://killed/survey");
+    let check = sync_json(
+        &moto,
+        cache.path(),
+        dir.path().to_str().unwrap(),
+        "s3://killed/survey",
+    );
     assert_eq!(
         check["skipped"].as_u64(),
         Some(files as u64),

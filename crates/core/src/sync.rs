@@ -4,6 +4,10 @@
 //! a recorded CID equal to the source's. Every put is atomic and records the CID, so re-running
 //! after a kill copies only what had not finished. Per-object failures are collected, not fatal:
 //! everything that can be copied is.
+//!
+//! Requests are spent only where needed: CIDs come from the listings when the stores know them
+//! (folder xattrs, S3 ETag cache), a CID is computed or fetched only for same-size candidates,
+//! and two buckets of one S3 service copy server-side.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -77,12 +81,12 @@ pub async fn sync(
     options: &SyncOptions,
 ) -> Result<SyncReport, StoreError> {
     let source = src.list_all(src_prefix).await?;
-    let existing: HashMap<String, u64> = dst
+    let existing: HashMap<String, ObjectInfo> = dst
         .list_all(dst_prefix)
         .await?
         .objects
         .into_iter()
-        .map(|info| (info.key.to_string(), info.size))
+        .map(|info| (info.key.to_string(), info))
         .collect();
 
     let notify = |event: SyncEvent| {
@@ -152,7 +156,7 @@ async fn sync_object(
     dst: &dyn ObjectStore,
     dst_prefix: &Prefix,
     object: &ObjectInfo,
-    existing: &HashMap<String, u64>,
+    existing: &HashMap<String, ObjectInfo>,
 ) -> Result<Outcome, StoreError> {
     let relative = object
         .key
@@ -162,19 +166,28 @@ async fn sync_object(
             key: object.key.to_string(),
         })?;
     let target = relative.under(dst_prefix)?;
-    let source_info = src.head(&object.key).await?;
-    let recorded = source_info.and_then(|info| info.cid);
 
-    // Only a same-size object can match, so only then is the source's CID worth computing.
-    if existing.get(target.as_str()) == Some(&object.size) {
-        let source_cid = match recorded {
+    let mut source = object.clone();
+    // Only a same-size object can match, so only then are CIDs worth computing or fetching.
+    if let Some(present) = existing
+        .get(target.as_str())
+        .filter(|present| present.size == object.size)
+    {
+        let source_cid = match object.cid {
             Some(cid) => cid,
             None => src.cid(&object.key).await?,
         };
-        let target_cid = dst.head(&target).await?.and_then(|info| info.cid);
+        let target_cid = match present.cid {
+            Some(cid) => Some(cid),
+            None => dst.head(&target).await?.and_then(|info| info.cid),
+        };
         if target_cid == Some(source_cid) {
             return Ok(Outcome::Skipped);
         }
+        source.cid = Some(source_cid);
+    }
+    if let Some(copied) = dst.copy_from(src, &source, &target).await {
+        return copied.map(|info| Outcome::Copied(info.size));
     }
     let body = src.get(&object.key).await?;
     let written = dst
@@ -182,7 +195,7 @@ async fn sync_object(
             &target,
             body,
             PutOptions {
-                cid: recorded,
+                cid: source.cid,
                 content_type: None,
             },
         )

@@ -413,3 +413,126 @@ async fn an_interrupted_sync_resumes_without_recopying() {
         );
     }
 }
+
+#[tokio::test]
+async fn buckets_of_one_service_copy_server_side_and_list_cids_from_the_etag_cache() {
+    let moto = Moto::start();
+    let etags = Arc::new(leadline_core::store::EtagCidCache::in_memory());
+    let on_moto = |bucket: &str| {
+        S3Store::new(moto.s3_client(), bucket)
+            .on_service(moto.endpoint())
+            .with_etag_cache(etags.clone())
+    };
+    moto.create_bucket("work").await;
+    moto.create_bucket("products").await;
+    let work = on_moto("work");
+    let products = on_moto("products");
+    // One object as another tool would upload it: no CID metadata, no checksum.
+    moto.s3_client()
+        .put_object()
+        .bucket("work")
+        .key("run/foreign.tif")
+        .body(b"written by another tool".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    for i in 0..10 {
+        work.put_bytes(&key(&format!("run/{i}.tif")), data(500, i))
+            .await
+            .unwrap();
+    }
+
+    let report = sync(
+        &work,
+        &Prefix::new("run").unwrap(),
+        &products,
+        &Prefix::new("H1").unwrap(),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.copied, report.bytes), (11, 10 * 500 + 23));
+    assert_eq!(
+        products.get_bytes(&key("H1/3.tif")).await.unwrap(),
+        data(500, 3)
+    );
+    assert_eq!(
+        products.cid(&key("H1/foreign.tif")).await.unwrap(),
+        cid_of_bytes(b"written by another tool"),
+        "the server-side copy of an object without metadata still has a known CID"
+    );
+
+    // Every CID is now known from listings alone.
+    let listed = products
+        .list_all(&Prefix::new("H1").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        listed.objects.iter().all(|o| o.cid.is_some()),
+        "{:?}",
+        listed.objects
+    );
+    let again = sync(
+        &work,
+        &Prefix::new("run").unwrap(),
+        &products,
+        &Prefix::new("H1").unwrap(),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.copied, again.skipped), (0, 11));
+
+    // Rewritten behind our back with the same size: the ETag changes, so the cache misses and
+    // the CIDs are compared afresh.
+    moto.s3_client()
+        .put_object()
+        .bucket("products")
+        .key("H1/3.tif")
+        .body(data(500, 99).into())
+        .send()
+        .await
+        .unwrap();
+    let repaired = sync(
+        &work,
+        &Prefix::new("run").unwrap(),
+        &products,
+        &Prefix::new("H1").unwrap(),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((repaired.copied, repaired.skipped), (1, 10));
+    assert_eq!(
+        products.get_bytes(&key("H1/3.tif")).await.unwrap(),
+        data(500, 3)
+    );
+}
+
+#[tokio::test]
+async fn stores_of_different_services_never_copy_server_side() {
+    let moto = Moto::start();
+    let other = Moto::start();
+    moto.create_bucket("same-name").await;
+    other.create_bucket("same-name").await;
+    other.create_bucket("target").await;
+    let here = S3Store::new(moto.s3_client(), "same-name").on_service(moto.endpoint());
+    let there = S3Store::new(other.s3_client(), "target").on_service(other.endpoint());
+    here.put_bytes(&key("a"), b"from the first server".to_vec())
+        .await
+        .unwrap();
+    let copied = sync(
+        &here,
+        &Prefix::default(),
+        &there,
+        &Prefix::default(),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(copied.copied, 1);
+    assert_eq!(
+        there.get_bytes(&key("a")).await.unwrap(),
+        b"from the first server"
+    );
+}

@@ -151,11 +151,13 @@ fn walk(root: &Path, start: &Path, skip_temp: bool) -> io::Result<ListPage> {
         }
         match Key::new(text) {
             Ok(key) => {
-                let size = entry.metadata().map_err(io::Error::other)?.len();
+                let meta = entry.metadata().map_err(io::Error::other)?;
                 page.objects.push(ObjectInfo {
                     key,
-                    size,
-                    cid: None,
+                    size: meta.len(),
+                    // One getxattr per file: far cheaper than the hashing it saves.
+                    cid: recorded_cid(entry.path(), &meta),
+                    etag: None,
                 });
             }
             Err(rejected) => page.rejected.push(rejected),
@@ -209,6 +211,7 @@ impl ObjectStore for DirStore {
             key: key.clone(),
             size,
             cid,
+            etag: None,
         }))
     }
 
@@ -289,6 +292,7 @@ impl ObjectStore for DirStore {
             key: key.clone(),
             size,
             cid: Some(cid),
+            etag: None,
         })
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::key::{KeyError, Prefix};
 
-use super::{DirStore, ObjectStore, S3Store};
+use super::{DirStore, EtagCidCache, ObjectStore, S3Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -40,12 +40,14 @@ impl Location {
         })
     }
 
-    /// Opens the store (S3 from the default credential chain) and the prefix inside it.
-    pub async fn open(&self) -> (Arc<dyn ObjectStore>, Prefix) {
+    /// Opens the store (S3 from the default credential chain, sharing `etags`) and the prefix
+    /// inside it.
+    pub async fn open(&self, etags: Arc<EtagCidCache>) -> (Arc<dyn ObjectStore>, Prefix) {
         match self {
             Self::Dir(path) => (Arc::new(DirStore::new(path)), Prefix::default()),
             Self::S3 { bucket, prefix } => {
-                (Arc::new(S3Store::from_env(bucket).await), prefix.clone())
+                let store = S3Store::from_env(bucket).await.with_etag_cache(etags);
+                (Arc::new(store), prefix.clone())
             }
         }
     }

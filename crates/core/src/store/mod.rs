@@ -5,6 +5,7 @@
 //! compare content without reading it again.
 
 mod dir;
+mod etag_cache;
 mod location;
 mod s3;
 
@@ -19,6 +20,7 @@ use crate::cids::CidHasher;
 use crate::key::{Key, KeyError, Prefix};
 
 pub use dir::DirStore;
+pub use etag_cache::EtagCidCache;
 pub use location::{Location, LocationError};
 pub use s3::S3Store;
 
@@ -30,9 +32,12 @@ pub type ByteReader = Pin<Box<dyn AsyncRead + Send>>;
 pub struct ObjectInfo {
     pub key: Key,
     pub size: u64,
-    /// Known only when recorded as metadata (or derivable from S3's `ChecksumSHA256`); listings
-    /// never carry it.
+    /// Known when recorded with the object (S3 metadata or `ChecksumSHA256`, a folder's xattr)
+    /// and the store could read it cheaply; S3 listings never carry it.
     pub cid: Option<Cid>,
+    /// S3's entity tag: it changes whenever the object's content does, so a CID learned for one
+    /// `(key, etag)` stays true (see [`EtagCidCache`]). Folders have none.
+    pub etag: Option<String>,
 }
 
 /// One page of a listing. Keys that exist in the store but fail [`Key`] validation are reported
@@ -117,6 +122,22 @@ pub trait ObjectStore: Send + Sync {
 
     /// Deletes an object; deleting a missing object succeeds, as on S3.
     async fn delete(&self, key: &Key) -> Result<(), StoreError>;
+
+    /// This store as an S3 bucket, when it is one (for copies inside one S3 service).
+    fn as_s3(&self) -> Option<&S3Store> {
+        None
+    }
+
+    /// Copies `from` (an object of `src`) to `to` without the bytes passing through this
+    /// process, when the two stores can do that (buckets of one S3 service); `None` otherwise.
+    async fn copy_from(
+        &self,
+        _src: &dyn ObjectStore,
+        _from: &ObjectInfo,
+        _to: &Key,
+    ) -> Option<Result<ObjectInfo, StoreError>> {
+        None
+    }
 
     /// Every object under `prefix`, following pagination.
     async fn list_all(&self, prefix: &Prefix) -> Result<ListPage, StoreError> {

@@ -15,7 +15,12 @@ use base64::Engine as _;
 use cid::Cid;
 use sha2::{Digest, Sha256};
 
-use super::{fill, ByteReader, ListPage, ObjectInfo, ObjectStore, PutOptions, StoreError};
+use std::sync::Arc;
+
+use super::{
+    fill, hash_stream, ByteReader, EtagCidCache, ListPage, ObjectInfo, ObjectStore, PutOptions,
+    StoreError,
+};
 use crate::cids::{cid_from_checksum_sha256, parse_cid, CidHasher};
 use crate::key::{Key, Prefix};
 
@@ -27,16 +32,46 @@ pub const CID_METADATA: &str = "cid";
 pub struct S3Store {
     client: Client,
     bucket: String,
+    /// Which S3 service the client talks to (endpoint and region). Two stores of one service
+    /// copy between each other server-side; `None` means unknown, so never.
+    service: Option<String>,
+    etags: Arc<EtagCidCache>,
     multipart_threshold: usize,
     part_size: usize,
     page_size: i32,
 }
 
+/// CopyObject's limit; larger objects are streamed through this process instead.
+const MAX_SERVER_SIDE_COPY: u64 = 5 * 1024 * 1024 * 1024;
+
 impl S3Store {
+    async fn get_object(
+        &self,
+        key: &Key,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, StoreError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(output) => Ok(output),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                Err(self.not_found(key))
+            }
+            Err(e) if e.code() == Some("NoSuchKey") => Err(self.not_found(key)),
+            Err(e) => Err(self.error("GetObject", key.as_str(), e)),
+        }
+    }
+
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         Self {
             client,
             bucket: bucket.into(),
+            service: None,
+            etags: Arc::new(EtagCidCache::in_memory()),
             multipart_threshold: 16 * MIB,
             part_size: 16 * MIB,
             page_size: 1000,
@@ -54,7 +89,33 @@ impl S3Store {
         let config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(custom_endpoint)
             .build();
-        Self::new(Client::from_conf(config), bucket)
+        let endpoint = shared.endpoint_url().unwrap_or("aws").to_owned();
+        let region = shared.region().map(|r| r.to_string()).unwrap_or_default();
+        Self::new(Client::from_conf(config), bucket).on_service(format!("{endpoint} {region}"))
+    }
+
+    /// Names the S3 service (endpoint and region) the client talks to, enabling server-side
+    /// copies between stores that name the same one.
+    pub fn on_service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// Shares a cache of CIDs by ETag (possibly persisted) instead of this store's own.
+    pub fn with_etag_cache(mut self, cache: Arc<EtagCidCache>) -> Self {
+        self.etags = cache;
+        self
+    }
+
+    /// The cache scope: one bucket of one service.
+    fn scope(&self) -> String {
+        format!("{}|{}", self.service.as_deref().unwrap_or("?"), self.bucket)
+    }
+
+    fn remember(&self, key: &Key, etag: Option<&str>, cid: Option<Cid>) {
+        if let (Some(etag), Some(cid)) = (etag, cid) {
+            self.etags.insert(&self.scope(), key.as_str(), etag, cid);
+        }
     }
 
     /// Objects larger than `threshold` bytes go up in parts of `part_size` (S3 requires at least
@@ -110,7 +171,8 @@ impl S3Store {
         let cid = crate::cids::cid_from_sha256(crate::cids::RAW, &digest);
         self.check_expected(key, options, cid)?;
         let size = bytes.len() as u64;
-        self.client
+        let output = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -124,10 +186,13 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.error("PutObject", key.as_str(), e))?;
+        let etag = output.e_tag().map(str::to_owned);
+        self.remember(key, etag.as_deref(), Some(cid));
         Ok(ObjectInfo {
             key: key.clone(),
             size,
             cid: Some(cid),
+            etag,
         })
     }
 
@@ -245,7 +310,8 @@ impl S3Store {
         let cid = hasher.finish();
         // Checked before completing, so a mismatch leaves no object behind.
         self.check_expected(key, options, cid)?;
-        self.client
+        let completed = self
+            .client
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -258,28 +324,40 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.error("CompleteMultipartUpload", key.as_str(), e))?;
+        let mut etag = completed.e_tag().map(str::to_owned);
         if options.cid.is_none() {
             // The CID is known only now; metadata can change only by copying onto itself.
-            self.copy_with_metadata(key, key, Some(cid), options.content_type.clone())
+            etag = self
+                .copy_object(
+                    &self.bucket,
+                    key,
+                    key,
+                    Some(cid),
+                    options.content_type.clone(),
+                )
                 .await?;
         }
+        self.remember(key, etag.as_deref(), Some(cid));
         Ok(ObjectInfo {
             key: key.clone(),
             size,
             cid: Some(cid),
+            etag,
         })
     }
 
-    async fn copy_with_metadata(
+    /// CopyObject from `source_bucket`/`from` (same service) to `to` here; with a CID the
+    /// metadata is replaced to record it, else copied. Returns the new ETag.
+    async fn copy_object(
         &self,
+        source_bucket: &str,
         from: &Key,
         to: &Key,
         cid: Option<Cid>,
         content_type: Option<String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let source = format!(
-            "{}/{}",
-            self.bucket,
+            "{source_bucket}/{}",
             percent_encoding::utf8_percent_encode(from.as_str(), COPY_SOURCE)
         );
         let request = self
@@ -288,6 +366,8 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(to.as_str())
             .copy_source(source)
+            // S3 computes the copy's own SHA-256, so even a source without CID metadata yields
+            // a copy whose CID is known.
             .checksum_algorithm(ChecksumAlgorithm::Sha256);
         let request = match cid {
             Some(cid) => request
@@ -296,11 +376,14 @@ impl S3Store {
                 .set_content_type(content_type),
             None => request.metadata_directive(MetadataDirective::Copy),
         };
-        request
+        let output = request
             .send()
             .await
             .map_err(|e| self.error("CopyObject", from.as_str(), e))?;
-        Ok(())
+        Ok(output
+            .copy_object_result()
+            .and_then(|result| result.e_tag())
+            .map(str::to_owned))
     }
 }
 
@@ -334,13 +417,17 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|e| self.error("ListObjectsV2", prefix.as_str(), e))?;
         let mut page = ListPage::default();
+        let scope = self.scope();
         for object in output.contents() {
             let Some(key) = object.key() else { continue };
             match Key::new(key) {
                 Ok(key) => page.objects.push(ObjectInfo {
+                    cid: object
+                        .e_tag()
+                        .and_then(|etag| self.etags.get(&scope, key.as_str(), etag)),
                     key,
                     size: object.size().unwrap_or(0).max(0) as u64,
-                    cid: None,
+                    etag: object.e_tag().map(str::to_owned),
                 }),
                 Err(rejected) => page.rejected.push(rejected),
             }
@@ -373,29 +460,39 @@ impl ObjectStore for S3Store {
         let from_checksum = output
             .checksum_sha256()
             .and_then(|checksum| cid_from_checksum_sha256(checksum).ok());
+        let cid = recorded.or(from_checksum);
+        let etag = output.e_tag().map(str::to_owned);
+        self.remember(key, etag.as_deref(), cid);
         Ok(Some(ObjectInfo {
             key: key.clone(),
             size: output.content_length().unwrap_or(0).max(0) as u64,
-            cid: recorded.or(from_checksum),
+            cid,
+            etag,
         }))
     }
 
     async fn get(&self, key: &Key) -> Result<ByteReader, StoreError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
-            Ok(output) => Ok(Box::pin(output.body.into_async_read())),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                Err(self.not_found(key))
-            }
-            Err(e) if e.code() == Some("NoSuchKey") => Err(self.not_found(key)),
-            Err(e) => Err(self.error("GetObject", key.as_str(), e)),
+        Ok(Box::pin(self.get_object(key).await?.body.into_async_read()))
+    }
+
+    /// Hashes the content when no CID is recorded, remembering it under the ETag of the very
+    /// response that was hashed.
+    async fn cid(&self, key: &Key) -> Result<Cid, StoreError> {
+        if let Some(cid) = self.head(key).await?.and_then(|info| info.cid) {
+            return Ok(cid);
         }
+        let output = self.get_object(key).await?;
+        let etag = output.e_tag().map(str::to_owned);
+        let hasher = hash_stream(Box::pin(output.body.into_async_read()), |_| {})
+            .await
+            .map_err(|source| StoreError::Io {
+                location: self.location(),
+                key: key.to_string(),
+                source,
+            })?;
+        let cid = hasher.finish();
+        self.remember(key, etag.as_deref(), Some(cid));
+        Ok(cid)
     }
 
     async fn put(
@@ -420,8 +517,38 @@ impl ObjectStore for S3Store {
     }
 
     async fn copy(&self, from: &Key, to: &Key) -> Result<ObjectInfo, StoreError> {
-        self.copy_with_metadata(from, to, None, None).await?;
+        self.copy_object(&self.bucket, from, to, None, None).await?;
         self.head(to).await?.ok_or_else(|| self.not_found(to))
+    }
+
+    fn as_s3(&self) -> Option<&S3Store> {
+        Some(self)
+    }
+
+    async fn copy_from(
+        &self,
+        src: &dyn ObjectStore,
+        from: &ObjectInfo,
+        to: &Key,
+    ) -> Option<Result<ObjectInfo, StoreError>> {
+        let src = src.as_s3()?;
+        if self.service.is_none() || src.service != self.service || from.size > MAX_SERVER_SIDE_COPY
+        {
+            return None;
+        }
+        let copied = self
+            .copy_object(&src.bucket, &from.key, to, from.cid, None)
+            .await
+            .map(|etag| {
+                self.remember(to, etag.as_deref(), from.cid);
+                ObjectInfo {
+                    key: to.clone(),
+                    size: from.size,
+                    cid: from.cid,
+                    etag,
+                }
+            });
+        Some(copied)
     }
 
     async fn delete(&self, key: &Key) -> Result<(), StoreError> {
