@@ -1198,6 +1198,85 @@ impl Run<'_> {
         }
     }
 
+    /// Groups item inputs into `{"Items": [...], "BatchInput": ...}` batches, each within
+    /// MaxItemsPerBatch items and MaxInputBytesPerBatch bytes (whichever is set).
+    fn batch(
+        &self,
+        state: &State,
+        batcher: &ItemBatcher,
+        inputs: Vec<Value>,
+        effective: &Value,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let limit = |d: &Option<Dynamic>, field: &str| -> Result<Option<usize>, StatesError> {
+            let Some(d) = d else { return Ok(None) };
+            let v = match d {
+                Dynamic::Literal(v) => v.clone(),
+                Dynamic::Path(p) => self
+                    .with_env(effective, vars, info, |env| env.read(p))
+                    .map_err(|e| {
+                        runtime_in_state(
+                            &state.name,
+                            info.entered_event,
+                            format!("Invalid path '{p}' : {e}"),
+                        )
+                    })?,
+                Dynamic::Call(_) => return Ok(None),
+            };
+            match v.as_u64() {
+                Some(n) if n > 0 => Ok(Some(n as usize)),
+                _ => Err(runtime_in_state(
+                    &state.name,
+                    info.entered_event,
+                    format!("The {field} value must be a positive integer: {v}"),
+                )),
+            }
+        };
+        let max_items = limit(&batcher.max_items_per_batch, "MaxItemsPerBatch")?;
+        let max_bytes = limit(&batcher.max_input_bytes_per_batch, "MaxInputBytesPerBatch")?
+            .unwrap_or(self.engine.config.payload_limit);
+        let batch_input = match &batcher.batch_input {
+            Some(t) => Some(self.with_env(effective, vars, info, |env| t.eval(env))?),
+            None => None,
+        };
+        let wrap = |items: Vec<Value>| {
+            let mut batch = serde_json::Map::new();
+            batch.insert("Items".into(), Value::Array(items));
+            if let Some(b) = &batch_input {
+                batch.insert("BatchInput".into(), b.clone());
+            }
+            Value::Object(batch)
+        };
+        let overhead = json_len(&wrap(Vec::new()));
+        let mut batches = Vec::new();
+        let mut current: Vec<Value> = Vec::new();
+        let mut bytes = overhead;
+        for item in inputs {
+            let size = json_len(&item) + 1;
+            let full = max_items.is_some_and(|m| current.len() >= m);
+            if !current.is_empty() && (full || bytes + size > max_bytes) {
+                batches.push(wrap(std::mem::take(&mut current)));
+                bytes = overhead;
+            }
+            if overhead + size > max_bytes {
+                return Err(StatesError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    format!(
+                        "An item of the Map state '{}' is larger than MaxInputBytesPerBatch",
+                        state.name
+                    ),
+                ));
+            }
+            bytes += size;
+            current.push(item);
+        }
+        if !current.is_empty() {
+            batches.push(wrap(current));
+        }
+        Ok(batches)
+    }
+
     async fn map_attempt(
         &self,
         state: &State,
@@ -1269,7 +1348,7 @@ impl Run<'_> {
         }
 
         // Each iteration's input is computed up front: ItemSelector sees `$$.Map.Item`.
-        let mut inputs = Vec::with_capacity(items.len());
+        let mut inputs: Vec<Value> = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let item_input = match &map.item_selector {
                 Some(selector) => {
@@ -1288,6 +1367,9 @@ impl Run<'_> {
                 None => item.clone(),
             };
             inputs.push(item_input);
+        }
+        if let Some(batcher) = &map.item_batcher {
+            inputs = self.batch(state, batcher, inputs, &effective, &frame.vars, info)?;
         }
         let length = inputs.len();
         let distributed = matches!(map.mode, MapMode::Distributed { .. });

@@ -165,6 +165,16 @@ pub struct MapState {
     pub tolerated_failure_percentage: Option<Dynamic>,
     pub tolerated_failure_count: Option<Dynamic>,
     pub label: Option<String>,
+    pub item_batcher: Option<ItemBatcher>,
+}
+
+/// `ItemBatcher` (distributed Map): items go to child executions in batches of
+/// `{"Items": [...], "BatchInput": ...}`.
+#[derive(Debug, Clone)]
+pub struct ItemBatcher {
+    pub max_items_per_batch: Option<Dynamic>,
+    pub max_input_bytes_per_batch: Option<Dynamic>,
+    pub batch_input: Option<Template>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

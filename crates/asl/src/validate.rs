@@ -1286,7 +1286,7 @@ impl Checker {
                 );
             }
         }
-        for later in ["ItemReader", "ResultWriter", "ItemBatcher"] {
+        for later in ["ItemReader", "ResultWriter"] {
             if obj.contains_key(later) {
                 // Accepted by AWS; our engine reads only in-state items so far.
                 tracing::debug!(field = later, "Map field accepted but not executed locally");
@@ -1329,6 +1329,7 @@ impl Checker {
         let tolerated_failure_percentage = self.dynamic_percentage(obj, ptr);
         let tolerated_failure_count = self.dynamic_number(obj, "ToleratedFailureCount", ptr, 0);
         let label = self.string(obj, "Label", ptr);
+        let item_batcher = self.item_batcher(obj, ptr);
         Some(MapState {
             processor: graph?,
             mode,
@@ -1338,6 +1339,42 @@ impl Checker {
             tolerated_failure_percentage,
             tolerated_failure_count,
             label,
+            item_batcher,
+        })
+    }
+
+    fn item_batcher(&mut self, obj: &Map<String, Value>, ptr: &str) -> Option<ItemBatcher> {
+        let value = obj.get("ItemBatcher")?;
+        let bptr = format!("{ptr}/ItemBatcher");
+        let Some(batcher) = value.as_object() else {
+            self.schema(bptr, "'ItemBatcher' must be an object");
+            return None;
+        };
+        self.only_fields(
+            batcher,
+            &bptr,
+            &[
+                "MaxItemsPerBatch",
+                "MaxItemsPerBatchPath",
+                "MaxInputBytesPerBatch",
+                "MaxInputBytesPerBatchPath",
+                "BatchInput",
+            ],
+        );
+        let max_items_per_batch = self.dynamic_number(batcher, "MaxItemsPerBatch", &bptr, 1);
+        let max_input_bytes_per_batch =
+            self.dynamic_number(batcher, "MaxInputBytesPerBatch", &bptr, 1);
+        if max_items_per_batch.is_none() && max_input_bytes_per_batch.is_none() {
+            self.schema(
+                bptr.clone(),
+                "'ItemBatcher' needs MaxItemsPerBatch(Path) or MaxInputBytesPerBatch(Path)",
+            );
+        }
+        let batch_input = self.template(batcher, "BatchInput", &bptr);
+        Some(ItemBatcher {
+            max_items_per_batch,
+            max_input_bytes_per_batch,
+            batch_input,
         })
     }
 

@@ -298,3 +298,43 @@ async fn nested_map_in_parallel() {
         json!([[{"x": 1}, {"x": 2}], "q"])
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn item_batcher_groups_items_for_child_executions() {
+    // Guide, "ItemBatcher": each child execution receives {"Items": [...], "BatchInput": ...}.
+    let def = single(json!({"Type": "Map", "End": true, "ItemsPath": "$.items",
+        "ItemBatcher": {"MaxItemsPerBatchPath": "$.per", "BatchInput": {"factCheck": "TRUE", "run.$": "$.run"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}));
+    let out = output(
+        &run(
+            def,
+            json!({"per": 3, "run": 7, "items": [1, 2, 3, 4, 5, 6, 7]}),
+        )
+        .await,
+    );
+    let batch =
+        |items: Value| json!({"Items": items, "BatchInput": {"factCheck": "TRUE", "run": 7}});
+    assert_eq!(
+        out,
+        json!([
+            batch(json!([1, 2, 3])),
+            batch(json!([4, 5, 6])),
+            batch(json!([7]))
+        ])
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn item_batcher_by_bytes() {
+    let def = single(json!({"Type": "Map", "End": true,
+        "ItemBatcher": {"MaxInputBytesPerBatch": 40},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}));
+    // {"Items":[]} is 12 bytes; each "xxxxxxxxxx" item adds 13 (with its comma): two fit in 40.
+    let out = output(&run(def, json!(["xxxxxxxxxx", "yyyyyyyyyy", "zzzzzzzzzz"])).await);
+    assert_eq!(
+        out,
+        json!([{"Items": ["xxxxxxxxxx", "yyyyyyyyyy"]}, {"Items": ["zzzzzzzzzz"]}])
+    );
+}

@@ -335,3 +335,27 @@ async fn activities_are_answered_through_the_token_api() {
         ]
     );
 }
+
+#[test]
+fn executions_can_be_spawned_on_a_multi_threaded_runtime() {
+    // The local twin runs executions as tokio tasks: the future must be Send.
+    fn assert_send<T: Send>(_: &T) {}
+    let engine = Arc::new(lambda_engine());
+    let machine = Arc::new(machine(&single(json!({"Type": "Pass", "End": true}))));
+    let fut = {
+        let (engine, machine) = (engine.clone(), machine.clone());
+        async move {
+            engine
+                .execute(&machine, ExecutionRequest::new("C", "e", json!({})))
+                .await
+        }
+    };
+    assert_send(&fut);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(async { tokio::spawn(fut).await.unwrap() });
+    assert_eq!(output(&result), json!({}));
+}

@@ -299,3 +299,13 @@ fn distributed_only_fields_need_distributed_mode() {
         "{p:#?}"
     );
 }
+
+#[test]
+fn item_batcher_needs_a_limit() {
+    let p = problems(
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemBatcher": {"BatchInput": {}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+    );
+    assert!(has(&p, "'ItemBatcher' needs MaxItemsPerBatch(Path) or MaxInputBytesPerBatch(Path) at /States/M/ItemBatcher"), "{p:#?}");
+}
