@@ -348,3 +348,59 @@ async fn wait_timestamp_path_must_be_a_timestamp() {
     let (error, _) = failure(&run(def, json!({"when": "tomorrow"})).await);
     assert_eq!(error, "States.Runtime");
 }
+
+#[tokio::test(start_paused = true)]
+async fn context_object_guide_sqs_example() {
+    // Guide, "Accessing the context object": pass the execution ARN in an SQS message.
+    let sqs = "arn:aws:states:::sqs:sendMessage";
+    let tasks = Tasks::new();
+    tasks.on(sqs, |call| Ok(call.input.clone()));
+    let def = json!({"StartAt": "Order Flight Ticket Queue", "States": {"Order Flight Ticket Queue": {
+        "Type": "Task", "Resource": sqs, "End": true, "Parameters": {
+            "QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/flight-purchase",
+            "MessageBody": {"From": "YVR", "To": "SEA", "Execution.$": "$$.Execution.Id"}}}}});
+    run_with(&tasks, def, json!({})).await;
+    assert_eq!(
+        tasks.call_inputs()[0]["MessageBody"],
+        json!({"From": "YVR", "To": "SEA",
+            "Execution": "arn:aws:states:us-east-1:123456789012:execution:Conformance:test-execution"})
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_guide_examples() {
+    // Guide, "Wait": Seconds, Timestamp, TimestampPath ($.expirydate) and SecondsPath ($.expiryseconds).
+    for (wait, input, expected_wall) in [
+        (
+            json!({"Seconds": 10}),
+            json!({}),
+            "2024-01-01T00:00:10.000Z",
+        ),
+        (
+            json!({"Timestamp": "2024-01-01T00:01:00Z"}),
+            json!({}),
+            "2024-01-01T00:01:00.000Z",
+        ),
+        (
+            json!({"TimestampPath": "$.expirydate"}),
+            json!({"expirydate": "2024-01-01T02:00:00Z"}),
+            "2024-01-01T02:00:00.000Z",
+        ),
+        (
+            json!({"SecondsPath": "$.expiryseconds"}),
+            json!({"expiryseconds": 3}),
+            "2024-01-01T00:00:03.000Z",
+        ),
+    ] {
+        let mut w = wait.clone();
+        w["Type"] = json!("Wait");
+        w["Next"] = json!("T");
+        let def = json!({"StartAt": "W", "States": {"W": w,
+            "T": {"Type": "Pass", "Parameters": {"at.$": "$$.State.EnteredTime"}, "End": true}}});
+        assert_eq!(
+            output(&run(def, input).await),
+            json!({"at": expected_wall}),
+            "{wait}"
+        );
+    }
+}

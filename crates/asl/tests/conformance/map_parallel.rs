@@ -338,3 +338,44 @@ async fn item_batcher_by_bytes() {
         json!([{"Items": ["xxxxxxxxxx", "yyyyyyyyyy"]}, {"Items": ["zzzzzzzzzz"]}])
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn context_object_map_guide_example() {
+    // Guide, "Context object data for Map states": ContextIndex and ContextValue per item.
+    let def = json!({"StartAt": "ExampleMapState", "States": {"ExampleMapState": {"Type": "Map",
+        "Parameters": {"ContextIndex.$": "$$.Map.Item.Index", "ContextValue.$": "$$.Map.Item.Value"},
+        "Iterator": {"StartAt": "TestPass", "States": {"TestPass": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let out = output(&run(def, json!([{"who": "bob"}, {"who": "meg"}, {"who": "joe"}])).await);
+    assert_eq!(
+        out,
+        json!([
+        {"ContextValue": {"who": "bob"}, "ContextIndex": 0},
+        {"ContextValue": {"who": "meg"}, "ContextIndex": 1},
+        {"ContextValue": {"who": "joe"}, "ContextIndex": 2}])
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn items_path_guide_example() {
+    // Guide, "ItemsPath": iterate over ThingsPiratesSay only.
+    let def = json!({"StartAt": "PiratesSay", "States": {"PiratesSay": {"Type": "Map", "ItemsPath": "$.ThingsPiratesSay",
+        "Iterator": {"StartAt": "SayWord", "States": {"SayWord": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let input = json!({"ThingsPiratesSay": [{"say": "Avast!"}, {"say": "Yar!"}, {"say": "Walk the Plank!"}],
+        "ThingsGiantsSay": [{"say": "Fee!"}, {"say": "Fi!"}, {"say": "Fo!"}, {"say": "Fum!"}]});
+    assert_eq!(
+        output(&run(def, input).await),
+        json!([{"say": "Avast!"}, {"say": "Yar!"}, {"say": "Walk the Plank!"}])
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn items_path_applies_after_input_path() {
+    let def = single(
+        json!({"Type": "Map", "InputPath": "$.outer", "ItemsPath": "$.inner",
+        "Iterator": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}),
+    );
+    assert_eq!(
+        output(&run(def, json!({"outer": {"inner": [1, 2]}})).await),
+        json!([1, 2])
+    );
+}
