@@ -517,15 +517,29 @@ impl Run<'_> {
         frame: &mut Frame,
         info: &ContextInfo<'_>,
     ) -> Result<BTreeMap<String, String>, StatesError> {
-        let Some(template) = template else {
-            return Ok(BTreeMap::new());
-        };
-        let values = self.with_env(data, &frame.vars, info, |env| template.eval(env))?;
+        self.assign_all(&[template], data, frame, info)
+    }
+
+    /// Evaluates every template against the variables from before the state, then sets
+    /// them in order (a Choice rule's Assign after the state's own, so it wins).
+    fn assign_all(
+        &self,
+        templates: &[&Option<Template>],
+        data: &Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<BTreeMap<String, String>, StatesError> {
+        let mut evaluated = Vec::new();
+        for template in templates.iter().filter_map(|t| t.as_ref()) {
+            evaluated.push(self.with_env(data, &frame.vars, info, |env| template.eval(env))?);
+        }
         let mut assigned = BTreeMap::new();
-        if let Value::Object(fields) = values {
-            for (k, v) in fields {
-                assigned.insert(k.clone(), v.to_string());
-                frame.vars.set(k, v);
+        for values in evaluated {
+            if let Value::Object(fields) = values {
+                for (k, v) in fields {
+                    assigned.insert(k.clone(), v.to_string());
+                    frame.vars.set(k, v);
+                }
             }
         }
         Ok(assigned)
@@ -636,8 +650,8 @@ impl Run<'_> {
                         ))
                     }
                 };
-                let mut assigned = self.assign(&state.assign, &effective, frame, &info)?;
-                assigned.extend(self.assign(branch_assign, &effective, frame, &info)?);
+                let assigned =
+                    self.assign_all(&[&state.assign, branch_assign], &effective, frame, &info)?;
                 let output = self.with_env(&effective, &frame.vars, &info, |env| {
                     self.read_path_field(&state.output_path, env, &info)
                 })?;

@@ -77,6 +77,9 @@ pub struct State {
     pub catch: Vec<Catcher>,
     /// `None` for Choice, Succeed and Fail, which pick their own continuation.
     pub transition: Option<Transition>,
+    /// A JSONata state's own JSON (`Arguments`, `Output`, `Condition`s, ...), kept for the
+    /// JSONata evaluator of issue #10; `None` for JSONPath states.
+    pub jsonata: Option<Box<serde_json::Map<String, Value>>>,
     pub kind: StateKind,
 }
 

@@ -774,6 +774,7 @@ impl Checker {
             retry,
             catch,
             transition,
+            jsonata: (ql == QueryLanguage::Jsonata).then(|| Box::new(obj.clone())),
             kind,
         })
     }

@@ -327,3 +327,26 @@ async fn choice_loop_counts_to_ten() {
         "Done": {"Type": "Succeed"}}});
     assert_eq!(output(&run(def, json!({})).await), json!({"i": 10}));
 }
+
+#[tokio::test(start_paused = true)]
+async fn choice_assign_at_state_and_rule_level() {
+    // Guide, Choice rules: a rule's Assign applies when it matches; the state-level Assign
+    // applies whichever rule matches. Both see the variables from before the state.
+    let def = json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Assign": {"n": 1}, "Next": "C"},
+        "C": {"Type": "Choice", "Assign": {"seen": true, "before.$": "$n"},
+            "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Assign": {"path": "yes", "n": 2, "old.$": "$n"}, "Next": "Out"}],
+            "Default": "Out"},
+        "Out": {"Type": "Pass", "Parameters": {"seen.$": "$seen", "before.$": "$before", "n.$": "$n", "all.$": "States.Array($.go)"}, "End": true}}});
+    assert_eq!(
+        output(&run(def.clone(), json!({"go": false})).await),
+        json!({"seen": true, "before": 1, "n": 1, "all": [false]})
+    );
+    let mut def = def;
+    def["States"]["Out"]["Parameters"]["path.$"] = json!("$path");
+    def["States"]["Out"]["Parameters"]["old.$"] = json!("$old");
+    assert_eq!(
+        output(&run(def, json!({"go": true})).await),
+        json!({"seen": true, "before": 1, "n": 2, "all": [true], "path": "yes", "old": 1})
+    );
+}
