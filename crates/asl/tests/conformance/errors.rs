@@ -345,3 +345,27 @@ async fn retry_count_in_context() {
         json!({"retries": 2})
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn heartbeat_seconds_path_and_bad_timeout_values() {
+    let tasks = sleeper();
+    let def = single(
+        json!({"Type": "Task", "Resource": SLEEP10, "HeartbeatSecondsPath": "$.hb", "End": true}),
+    );
+    assert_eq!(
+        failure(&run_with(&tasks, def.clone(), json!({"hb": 4})).await).0,
+        "States.HeartbeatTimeout"
+    );
+    assert_eq!(
+        output(&run_with(&tasks, def, json!({"hb": 11})).await),
+        json!("slept")
+    );
+    // A path to something that is not a positive integer is a runtime error.
+    let def = single(
+        json!({"Type": "Task", "Resource": SLEEP10, "TimeoutSecondsPath": "$.t", "End": true}),
+    );
+    assert_eq!(
+        failure(&run_with(&tasks, def, json!({"t": "soon"})).await).0,
+        "States.Runtime"
+    );
+}
