@@ -144,7 +144,12 @@ impl Environment {
                 ("gdal", &self.fargate.task_definitions.gdal),
             ]
             .into_iter()
-            .map(|(job, family)| (job.to_owned(), arn("ecs", &format!("task-definition/{family}"))))
+            .map(|(job, family)| {
+                (
+                    job.to_owned(),
+                    arn("ecs", &format!("task-definition/{family}")),
+                )
+            })
             .collect(),
             instance: self.processor.instance_id.clone(),
         }

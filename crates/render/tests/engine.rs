@@ -50,15 +50,23 @@ async fn run(survey: &str, parameters: Value) -> ExecutionResult {
         (environment.resources().activity.as_str(), "processor-host"),
     ] {
         let functions = functions.clone();
-        dispatcher.register(pattern, Arc::new(StandIn { functions, function }));
+        dispatcher.register(
+            pattern,
+            Arc::new(StandIn {
+                functions,
+                function,
+            }),
+        );
     }
-    let text = std::fs::read_to_string(root().join("state-machines/local/survey.asl.json")).unwrap();
+    let text =
+        std::fs::read_to_string(root().join("state-machines/local/survey.asl.json")).unwrap();
     let machine = leadline_asl::parse_str(&text, Default::default()).unwrap();
-    let engine = Engine::new(Arc::new(dispatcher), Arc::new(SystemClock)).with_config(EngineConfig {
-        region: environment.region.clone(),
-        account: environment.account.clone(),
-        ..EngineConfig::default()
-    });
+    let engine =
+        Engine::new(Arc::new(dispatcher), Arc::new(SystemClock)).with_config(EngineConfig {
+            region: environment.region.clone(),
+            account: environment.account.clone(),
+            ..EngineConfig::default()
+        });
     let input = json!({
         "survey": survey,
         "bucket": environment.buckets.uploads,
@@ -127,10 +135,22 @@ async fn grids_only_upload_skips_the_processor_and_makes_products() {
         describe(&result)
     );
     let states = entered(&result.history);
-    for state in ["Inventory", "Plan", "ProcessorSkipped", "Products", "Publish", "Done"] {
+    for state in [
+        "Inventory",
+        "Plan",
+        "ProcessorSkipped",
+        "Products",
+        "Publish",
+        "Done",
+    ] {
         assert!(states.contains(&state), "{state} not entered: {states:?}");
     }
-    for state in ["StartHost", "CreateHIPSFile", "StopHost", "StopHostAfterFailure"] {
+    for state in [
+        "StartHost",
+        "CreateHIPSFile",
+        "StopHost",
+        "StopHostAfterFailure",
+    ] {
         assert!(!states.contains(&state), "{state} entered: {states:?}");
     }
     assert!(activity_inputs(&result.history).is_empty());
@@ -138,7 +158,10 @@ async fn grids_only_upload_skips_the_processor_and_makes_products() {
     let output = result.output.unwrap();
     assert_eq!(output["processor"]["status"], "skipped");
     assert_eq!(output["processor"]["reason"], "no raw sonar");
-    assert_eq!(output["products"], json!({"status": "succeeded", "grids": 1}));
+    assert_eq!(
+        output["products"],
+        json!({"status": "succeeded", "grids": 1})
+    );
     assert_eq!(output["publish"]["Payload"]["published"], "products");
 
     // One grid, four jobs, each the runner staging that grid around the step's own command.
@@ -157,7 +180,10 @@ async fn grids_only_upload_skips_the_processor_and_makes_products() {
         })
         .collect();
     steps.sort_unstable();
-    assert_eq!(steps, ["cog.sh", "coverage.sh", "hillshade.sh", "leadline-qc"]);
+    assert_eq!(
+        steps,
+        ["cog.sh", "coverage.sh", "hillshade.sh", "leadline-qc"]
+    );
     assert!(jobs.iter().any(|c| c
         == &json!([
             "leadline-runner",
@@ -261,7 +287,10 @@ async fn raw_sonar_upload_runs_the_processor_then_products_of_its_exports() {
     let output = result.output.unwrap();
     assert_eq!(output["processor"]["status"], "succeeded");
     // The products branch maps over the processor's two exports.
-    assert_eq!(output["products"], json!({"status": "succeeded", "grids": 2}));
+    assert_eq!(
+        output["products"],
+        json!({"status": "succeeded", "grids": 2})
+    );
     let inputs: Vec<String> = tasks(&result.history)
         .into_iter()
         .filter(|(action, _)| action == "ecs:runTask.sync")
@@ -270,7 +299,11 @@ async fn raw_sonar_upload_runs_the_processor_then_products_of_its_exports() {
     assert_eq!(inputs.len(), 8);
     for export in ["raw-sonar.tif", "raw-sonar.bag"] {
         let uri = format!("\"s3://work/raw-sonar/test-run/processor/{export}\"");
-        assert_eq!(inputs.iter().filter(|i| **i == uri).count(), 4, "{inputs:?}");
+        assert_eq!(
+            inputs.iter().filter(|i| **i == uri).count(),
+            4,
+            "{inputs:?}"
+        );
     }
 }
 
@@ -278,10 +311,18 @@ async fn raw_sonar_upload_runs_the_processor_then_products_of_its_exports() {
 async fn empty_upload_fails_clearly_without_running_a_branch() {
     // No folder: an S3 prefix with no objects.
     let result = run("empty-upload", json!({})).await;
-    assert_eq!(result.status, ExecutionStatus::Failed, "{}", describe(&result));
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Failed,
+        "{}",
+        describe(&result)
+    );
     let error = result.error.unwrap();
     assert_eq!(error.error, "Leadline.NothingToProcess");
-    assert!(error.cause.contains("no raw sonar and no grids"), "{error:?}");
+    assert!(
+        error.cause.contains("no raw sonar and no grids"),
+        "{error:?}"
+    );
     let states = entered(&result.history);
     assert_eq!(
         states,
@@ -300,10 +341,18 @@ async fn empty_upload_fails_clearly_without_running_a_branch() {
 #[tokio::test]
 async fn failing_processor_step_stops_the_host_and_fails_with_its_error() {
     let result = run("failing-import", json!({})).await;
-    assert_eq!(result.status, ExecutionStatus::Failed, "{}", describe(&result));
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Failed,
+        "{}",
+        describe(&result)
+    );
     let error = result.error.unwrap();
     assert_eq!(error.error, "Job.ExitCode.3");
-    assert!(error.cause.contains("vessel file vessel.hvf not found"), "{error:?}");
+    assert!(
+        error.cause.contains("vessel file vessel.hvf not found"),
+        "{error:?}"
+    );
     let states = entered(&result.history);
     let tail: Vec<&str> = states
         .iter()
@@ -324,7 +373,8 @@ async fn failing_processor_step_stops_the_host_and_fails_with_its_error() {
 #[tokio::test]
 async fn input_without_the_trigger_fields_is_rejected() {
     let environment = Project::new(root()).environment("local").unwrap();
-    let text = std::fs::read_to_string(root().join("state-machines/local/survey.asl.json")).unwrap();
+    let text =
+        std::fs::read_to_string(root().join("state-machines/local/survey.asl.json")).unwrap();
     let machine = leadline_asl::parse_str(&text, Default::default()).unwrap();
     let engine = Engine::new(
         Arc::new(lambda_dispatcher(CommandFunctions::default())),
