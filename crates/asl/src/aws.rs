@@ -214,12 +214,18 @@ impl LambdaFunctions for CommandFunctions {
                     format!("cannot start {program}: {e}"),
                 )
             })?;
-        if let Some(mut stdin) = child.stdin.take() {
-            let bytes = event.to_string().into_bytes();
-            // A handler that exits without reading stdin is not an error in itself.
-            let _ = stdin.write_all(&bytes).await;
-        }
-        let output = child.wait_with_output().await.map_err(|e| {
+        // Feed stdin while collecting stdout: a handler that writes before it has read
+        // everything would otherwise fill the pipe and deadlock with us.
+        let stdin = child.stdin.take();
+        let bytes = event.to_string().into_bytes();
+        let feed = async move {
+            if let Some(mut stdin) = stdin {
+                // A handler that exits without reading stdin is not an error in itself.
+                let _ = stdin.write_all(&bytes).await;
+            }
+        };
+        let ((), output) = tokio::join!(feed, child.wait_with_output());
+        let output = output.map_err(|e| {
             TaskFailure::new("Lambda.ServiceException", format!("{program} failed: {e}"))
         })?;
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -228,7 +234,7 @@ impl LambdaFunctions for CommandFunctions {
             if stdout.is_empty() {
                 return Ok(Value::Null);
             }
-            return serde_json::from_str(stdout).map_err(|e| {
+            return parse_result(stdout).map(|(v, _)| v).map_err(|e| {
                 TaskFailure::new(
                     "Lambda.InvalidResponseException",
                     format!("The function's output is not JSON ({e}): {stdout}"),
@@ -236,9 +242,9 @@ impl LambdaFunctions for CommandFunctions {
             });
         }
         // Lambda reports a handler error as errorType, with the whole error JSON as the cause.
-        if let Ok(error) = serde_json::from_str::<Value>(stdout) {
+        if let Ok((error, text)) = parse_result(stdout) {
             if let Some(error_type) = error.get("errorType").and_then(Value::as_str) {
-                return Err(TaskFailure::new(error_type, stdout));
+                return Err(TaskFailure::new(error_type, text));
             }
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -246,6 +252,20 @@ impl LambdaFunctions for CommandFunctions {
             "Lambda.Unknown",
             format!("{program} exited with {}: {}", output.status, stderr.trim()),
         ))
+    }
+}
+
+/// The whole of stdout as JSON or, for handlers that log to stdout, its last line;
+/// with the text that parsed.
+fn parse_result(stdout: &str) -> Result<(Value, &str), serde_json::Error> {
+    match serde_json::from_str(stdout) {
+        Ok(v) => Ok((v, stdout)),
+        Err(e) => match stdout.lines().rev().find(|l| !l.trim().is_empty()) {
+            Some(last) if last.len() < stdout.len() => {
+                serde_json::from_str(last).map(|v| (v, last.trim()))
+            }
+            _ => Err(e),
+        },
     }
 }
 

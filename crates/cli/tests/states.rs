@@ -197,8 +197,10 @@ fn validate_express_rejects_callback_patterns() {
 }
 
 /// A Python Lambda handler: doubles `n`, or fails like Lambda when `n` is negative.
+/// It logs a line to stdout first, as handlers do; the result is the last line.
 const HANDLER: &str = r#"import json, sys
 event = json.load(sys.stdin)
+print("log line: handler started")
 if event.get("n", 0) < 0:
     print(json.dumps({"errorType": "NegativeError", "errorMessage": "n is negative"}))
     sys.exit(1)
