@@ -13,6 +13,8 @@ use leadline_core::store::{
 };
 use leadline_core::sync::{sync, SyncOptions};
 
+use crate::job::Place;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error(transparent)]
@@ -45,8 +47,8 @@ pub async fn stage(source: &str, inputs: &Path) -> Result<(), InputError> {
             sync_all(&DirStore::new(path), &Prefix::default(), &target, source).await
         }
         Location::Dir(_) => Err(InputError::Missing(source.to_owned())),
-        s3 @ Location::S3 { .. } => {
-            let (store, prefix) = s3.open().await;
+        Location::S3 { .. } => {
+            let Place { store, prefix } = Place::open(source).await?;
             let listed = store.list_all(&prefix).await?;
             if !listed.objects.is_empty() || source.ends_with('/') {
                 return sync_all(store.as_ref(), &prefix, &target, source).await;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use leadline_core::key::Prefix;
-use leadline_core::store::ObjectStore;
+use leadline_core::store::{EtagCidCache, Location, LocationError, ObjectStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -23,6 +23,16 @@ use crate::process::{self, CommandSpec, Heartbeat, RunOptions};
 pub struct Place {
     pub store: Arc<dyn ObjectStore>,
     pub prefix: Prefix,
+}
+
+impl Place {
+    /// Opens a folder or `s3://bucket/prefix` (S3 from the default credential chain).
+    pub async fn open(text: &str) -> Result<Self, LocationError> {
+        let (store, prefix) = Location::parse(text)?
+            .open(Arc::new(EtagCidCache::in_memory()))
+            .await;
+        Ok(Self { store, prefix })
+    }
 }
 
 pub struct JobSpec {

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use leadline_core::store::Location;
 use leadline_runner::contract::{errors, TaskFailure};
 use leadline_runner::job::{run_job, JobOutcome, JobSpec, Place};
-use leadline_runner::process::{CommandSpec, Heartbeat, RunOptions};
+use leadline_runner::process::{parse_seconds, CommandSpec, Heartbeat, RunOptions};
 use leadline_runner::task_api::{Sfn, TaskReporter};
 
 const VERSION: &str = concat!(
@@ -46,15 +45,15 @@ struct Args {
     #[arg(long, env = "LEADLINE_TOOL_VERSION", default_value = VERSION)]
     tool_version: String,
     /// Stop the command after this many seconds
-    #[arg(long, value_name = "SECONDS")]
-    timeout: Option<u64>,
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
     /// Step Functions task token: heartbeats while the command runs, then SendTaskSuccess or
     /// SendTaskFailure
     #[arg(long, env = "LEADLINE_TASK_TOKEN", hide_env_values = true)]
     task_token: Option<String>,
     /// Seconds between heartbeats
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    heartbeat: u64,
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
+    heartbeat: Duration,
     #[arg(long, env = "LEADLINE_INPUTS", default_value = "/inputs")]
     inputs_dir: PathBuf,
     #[arg(long, env = "LEADLINE_OUTPUTS", default_value = "/outputs")]
@@ -65,11 +64,9 @@ struct Args {
 }
 
 async fn place(text: &str) -> anyhow::Result<Place> {
-    let (store, prefix) = Location::parse(text)
-        .with_context(|| format!("bad location {text}"))?
-        .open()
-        .await;
-    Ok(Place { store, prefix })
+    Place::open(text)
+        .await
+        .with_context(|| format!("bad location {text}"))
 }
 
 fn exit_status(failure: &TaskFailure) -> u8 {
@@ -115,8 +112,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         step: args.step,
         tool: args.tool_version,
         run: RunOptions {
-            timeout: args.timeout.map(Duration::from_secs),
-            heartbeat_every: Duration::from_secs(args.heartbeat.max(1)),
+            timeout: args.timeout,
+            heartbeat_every: args.heartbeat,
             ..RunOptions::default()
         },
     };

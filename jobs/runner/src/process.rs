@@ -68,6 +68,15 @@ impl Default for RunOptions {
     }
 }
 
+/// Parses a command-line duration in seconds (`60`, `0.5`), for heartbeat intervals and timeouts.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| *seconds > 0.0)
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
+}
+
 /// Where heartbeats go while the command runs.
 pub struct Heartbeat<'a> {
     pub reporter: &'a dyn TaskReporter,
@@ -352,6 +361,15 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(finished.ending, Ending::Interrupted);
+    }
+
+    #[test]
+    fn seconds_parse_positive_numbers_only() {
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("60"), Ok(Duration::from_secs(60)));
+        for bad in ["0", "-1", "inf", "NaN", "soon"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]
