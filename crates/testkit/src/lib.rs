@@ -1,5 +1,8 @@
 //! Test support shared by Leadline's crates. It owns the real servers tests talk to: a moto
-//! server on 127.0.0.1 with a free port, started per test and killed when dropped.
+//! server on 127.0.0.1 with a free port, started per test and killed when dropped, and
+//! [`activity_api`], a Step Functions activity API for activity workers.
+
+pub mod activity_api;
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -75,6 +78,23 @@ impl Moto {
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// A Secrets Manager client for this server.
+    pub fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "leadline-testkit",
+            ))
+            .endpoint_url(self.endpoint())
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
     }
 
     /// Environment for child processes (the `leadline` binary, the AWS CLI) to reach this server.
