@@ -264,7 +264,19 @@ impl Engine {
             vars,
             last_event: started,
         };
-        let walk = run.walk(&machine.graph, start, input, frame);
+        // AWS refuses such an input at StartExecution; here the execution fails at once.
+        let too_big = run.check_size("", &input).err().map(|_| {
+            StatesError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                "The execution input exceeds the maximum number of bytes service limit.",
+            )
+        });
+        let walk = async {
+            match too_big {
+                Some(e) => Err(e),
+                None => run.walk(&machine.graph, start, input, frame).await,
+            }
+        };
         let timeout = match machine.timeout_seconds {
             Some(s) => self.clock.sleep(Duration::from_secs(s)),
             None => future::pending().boxed(),
@@ -1299,6 +1311,19 @@ impl Run<'_> {
         frame: &mut Frame,
         info: &ContextInfo<'_>,
     ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        if let Some(field) = [
+            ("ItemReader", &map.item_reader),
+            ("ResultWriter", &map.result_writer),
+        ]
+        .iter()
+        .find_map(|(name, v)| v.as_ref().map(|_| *name))
+        {
+            return Err(runtime_in_state(
+                &state.name,
+                info.entered_event,
+                format!("The local engine does not run Map {field}s yet; only in-state items"),
+            ));
+        }
         let effective = self.with_env(raw, &frame.vars, info, |env| {
             self.read_path_field(&state.input_path, env, info)
         })?;

@@ -169,6 +169,10 @@ pub struct MapState {
     pub tolerated_failure_count: Option<Dynamic>,
     pub label: Option<String>,
     pub item_batcher: Option<ItemBatcher>,
+    /// `ItemReader` / `ResultWriter` as written: validated for shape only; the engine
+    /// refuses to run them rather than silently iterate the wrong items (see issue #3).
+    pub item_reader: Option<Value>,
+    pub result_writer: Option<Value>,
 }
 
 /// `ItemBatcher` (distributed Map): items go to child executions in batches of

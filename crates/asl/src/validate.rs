@@ -1287,12 +1287,16 @@ impl Checker {
                 );
             }
         }
-        for later in ["ItemReader", "ResultWriter"] {
-            if obj.contains_key(later) {
-                // Accepted by AWS; our engine reads only in-state items so far.
-                tracing::debug!(field = later, "Map field accepted but not executed locally");
+        let mut external = |key: &str| match obj.get(key) {
+            Some(Value::Object(o)) => Some(Value::Object(o.clone())),
+            Some(_) => {
+                self.schema(format!("{ptr}/{key}"), format!("'{key}' must be an object"));
+                None
             }
-        }
+            None => None,
+        };
+        let item_reader = external("ItemReader");
+        let result_writer = external("ResultWriter");
         let child_scope = match mode {
             MapMode::Distributed {
                 execution_type: WorkflowType::Express,
@@ -1341,6 +1345,8 @@ impl Checker {
             tolerated_failure_count,
             label,
             item_batcher,
+            item_reader,
+            result_writer,
         })
     }
 

@@ -404,3 +404,15 @@ async fn wait_guide_examples() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn oversized_execution_input_fails_at_once() {
+    let def = single(json!({"Type": "Pass", "End": true}));
+    let result = run(def, json!({"s": "z".repeat(257 * 1024)})).await;
+    assert_eq!(failure(&result).0, "States.DataLimitExceeded");
+    use leadline_asl::history::EventType::*;
+    assert_eq!(
+        event_types(&result),
+        vec![ExecutionStarted, ExecutionFailed]
+    );
+}

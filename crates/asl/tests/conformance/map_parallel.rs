@@ -379,3 +379,14 @@ async fn items_path_applies_after_input_path() {
         json!([1, 2])
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn item_reader_is_refused_rather_than_ignored() {
+    let def = single(json!({"Type": "Map", "End": true,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}));
+    let (error, cause) = failure(&run(def, json!([1])).await);
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.contains("ItemReader"), "{cause}");
+}
