@@ -1,5 +1,7 @@
 //! `leadline-qc <grid> [--output <qc.json>]`: runs the IHO S-44 check, writes the report (pretty)
 //! to the output file and prints it as one JSON line, which the job runner takes as metadata.
+//! Under the job runner (`LEADLINE_OUTPUTS` set) the report goes to
+//! `$LEADLINE_OUTPUTS/<stem>_qc.json` unless `--output` says otherwise.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,14 +25,24 @@ const VERSION: &str = concat!(
 struct Args {
     /// The grid to check
     grid: PathBuf,
-    /// Where to write the report (e.g. "$LEADLINE_OUTPUTS/<stem>_qc.json")
+    /// Where to write the report [default: $LEADLINE_OUTPUTS/<stem>_qc.json when that variable
+    /// is set, else only print it]
     #[arg(long, short)]
     output: Option<PathBuf>,
 }
 
+/// The report's file: `--output`, else `<stem>_qc.json` in the job's outputs folder.
+fn output_path(args: &Args) -> Option<PathBuf> {
+    args.output.clone().or_else(|| {
+        let outputs = std::env::var_os("LEADLINE_OUTPUTS")?;
+        let stem = args.grid.file_stem()?.to_string_lossy().into_owned();
+        Some(PathBuf::from(outputs).join(format!("{stem}_qc.json")))
+    })
+}
+
 fn run(args: Args) -> anyhow::Result<()> {
     let report = leadline_qc::check(&args.grid)?;
-    if let Some(output) = &args.output {
+    if let Some(output) = &output_path(&args) {
         let pretty = serde_json::to_string_pretty(&report)? + "\n";
         std::fs::write(output, pretty)
             .with_context(|| format!("cannot write {}", output.display()))?;

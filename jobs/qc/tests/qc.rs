@@ -91,6 +91,20 @@ fn h12604_without_uncertainty_is_a_result_with_a_note() {
 }
 
 #[test]
+fn under_the_runner_the_report_lands_in_the_outputs_folder_by_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_leadline-qc"))
+        .arg(golden("H12607/input/bdb_02.bag"))
+        .env("LEADLINE_OUTPUTS", dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bdb_02_qc.json")).unwrap()).unwrap();
+    assert_eq!(written["grid"], "bdb_02.bag");
+}
+
+#[test]
 fn an_unreadable_grid_fails_naming_the_file() {
     let (output, _) = qc(&[&golden("fake-00/input/fake_00.bag")]);
     assert_eq!(output.status.code(), Some(1));
