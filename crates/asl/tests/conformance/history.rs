@@ -214,3 +214,57 @@ async fn an_execution_resumes_from_a_state_with_its_input_and_variables() {
     assert_eq!(output(&result), json!({"in": {"resumed": true}, "x": 42}));
     assert_eq!(event_types(&result)[1], PassStateEntered);
 }
+
+#[tokio::test(start_paused = true)]
+async fn stopping_an_execution_aborts_it() {
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+    let def = single(json!({"Type": "Wait", "Seconds": 3600, "End": true}));
+    let abort = Arc::new(Notify::new());
+    let mut request = leadline_asl::ExecutionRequest::new("C", "e", json!({}));
+    request.abort = Some(abort.clone());
+    let engine = engine(&Tasks::new());
+    let machine = machine(&def);
+    let stopper = async {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        abort.notify_one();
+    };
+    let (result, ()) = tokio::join!(engine.execute(&machine, request), stopper);
+    assert_eq!(result.status, leadline_asl::ExecutionStatus::Aborted);
+    assert_eq!(
+        event_types(&result),
+        vec![ExecutionStarted, WaitStateEntered, ExecutionAborted]
+    );
+    assert_eq!(result.history[2].timestamp, 1_704_067_260.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_failure_and_timeout_events() {
+    use leadline_asl::dispatch::TaskFailure;
+    let tasks = Tasks::new();
+    tasks.on("arn:aws:states:::glue:startJobRun.sync", |_| {
+        Err(TaskFailure::new("Glue.Failed", "job failed"))
+    });
+    let def = single(
+        json!({"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": true}),
+    );
+    let result = run_with(&tasks, def, json!({})).await;
+    let json = serde_json::to_value(&result.history).unwrap();
+    assert_eq!(json[4]["type"], json!("TaskFailed"));
+    assert_eq!(
+        json[4]["taskFailedEventDetails"],
+        json!({"resourceType": "glue", "resource": "startJobRun.sync",
+        "error": "Glue.Failed", "cause": "job failed"})
+    );
+    assert_eq!(json[5]["type"], json!("ExecutionFailed"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn jsonata_states_validate_but_do_not_run_yet() {
+    let def = single(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "End": true}),
+    );
+    let (error, cause) = failure(&run(def, json!({})).await);
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.contains("JSONata"), "{cause}");
+}
