@@ -95,6 +95,32 @@ fn check_reports_a_stale_file_with_a_diff_and_writes_nothing() {
 }
 
 #[test]
+fn a_removed_environment_leaves_no_orphan() {
+    let dir = project();
+    assert!(leadline(&["render"], dir.path()).status.success());
+    std::fs::remove_file(dir.path().join("environments/dev.toml")).unwrap();
+    let check = leadline(&["render", "--check"], dir.path());
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        text(&check.stderr).contains("state-machines/dev/survey.asl.json is no longer rendered"),
+        "{}",
+        text(&check.stderr)
+    );
+    // Run from a subfolder: the project root is found upwards.
+    let out = leadline(&["render"], &dir.path().join("templates"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("removed state-machines/dev/survey.asl.json"));
+    assert!(!dir.path().join("state-machines/dev").exists());
+    assert!(dir
+        .path()
+        .join("state-machines/prod/survey.asl.json")
+        .exists());
+    assert!(leadline(&["render", "--check"], dir.path())
+        .status
+        .success());
+}
+
+#[test]
 fn unknown_environment_is_an_error_naming_its_file() {
     let dir = project();
     let out = leadline(&["render", "--env", "staging"], dir.path());

@@ -40,6 +40,13 @@ pub enum RenderError {
         path: PathBuf,
         source: Box<toml::de::Error>,
     },
+    #[error("{}:{}: {key}: {rule}", path.display(), line.map_or("?".to_owned(), |l| l.to_string()))]
+    InvalidValue {
+        path: PathBuf,
+        line: Option<usize>,
+        key: &'static str,
+        rule: &'static str,
+    },
     #[error("no environment '{name}': {path} does not exist")]
     UnknownEnvironment { name: String, path: PathBuf },
     #[error("no {what} in {dir}")]
@@ -72,7 +79,6 @@ impl From<tera::Error> for RenderError {
 /// One rendered machine: where it goes (relative to the project root) and its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    pub machine: String,
     pub path: PathBuf,
     pub content: String,
 }
@@ -164,14 +170,19 @@ impl Project {
         Ok(out)
     }
 
-    /// The unified diff from the committed file to `rendered`, or `None` when they are equal.
-    pub fn drift(&self, rendered: &Rendered) -> Result<Option<String>, RenderError> {
+    fn committed(&self, rendered: &Rendered) -> Result<Option<String>, RenderError> {
         let path = self.root.join(&rendered.path);
-        let committed = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => return Err(RenderError::Read { path, source }),
-        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(RenderError::Read { path, source }),
+        }
+    }
+
+    /// The unified diff from the committed file (empty when missing) to `rendered`, or `None`
+    /// when they are equal.
+    pub fn drift(&self, rendered: &Rendered) -> Result<Option<String>, RenderError> {
+        let committed = self.committed(rendered)?.unwrap_or_default();
         if committed == rendered.content {
             return Ok(None);
         }
@@ -185,9 +196,41 @@ impl Project {
         ))
     }
 
+    /// Committed files under `state-machines/` that no template and environment produce any
+    /// more (a removed environment or template): stale like a changed file.
+    pub fn orphans(&self, rendered: &[Rendered]) -> Result<Vec<PathBuf>, RenderError> {
+        let dir = self.root.join("state-machines");
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let read_error = |source| RenderError::Read {
+            path: dir.clone(),
+            source,
+        };
+        let mut orphans = Vec::new();
+        for env in std::fs::read_dir(&dir).map_err(read_error)? {
+            let env = env.map_err(read_error)?;
+            let files = if env.path().is_dir() {
+                list(&env.path())?
+                    .into_iter()
+                    .map(|f| Path::new("state-machines").join(env.file_name()).join(f))
+                    .collect()
+            } else {
+                vec![Path::new("state-machines").join(env.file_name())]
+            };
+            orphans.extend(
+                files
+                    .into_iter()
+                    .filter(|f| !rendered.iter().any(|r| &r.path == f)),
+            );
+        }
+        orphans.sort();
+        Ok(orphans)
+    }
+
     /// Writes `rendered` unless the file already holds exactly it; returns whether it wrote.
     pub fn write(&self, rendered: &Rendered) -> Result<bool, RenderError> {
-        if self.drift(rendered)?.is_none() {
+        if self.committed(rendered)?.as_deref() == Some(rendered.content.as_str()) {
             return Ok(false);
         }
         let path = self.root.join(&rendered.path);
@@ -210,10 +253,6 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn machines(&self) -> &[String] {
-        &self.machines
-    }
-
     /// Renders every machine for `environment` and checks each is a valid state machine.
     pub fn render(&self, environment: &Environment) -> Result<Vec<Rendered>, RenderError> {
         self.machines
@@ -265,7 +304,6 @@ impl Templates {
             });
         }
         Ok(Rendered {
-            machine: machine.to_owned(),
             path: PathBuf::from("state-machines")
                 .join(&environment.name)
                 .join(format!("{machine}.asl.json")),

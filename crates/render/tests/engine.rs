@@ -246,13 +246,13 @@ async fn raw_sonar_upload_runs_the_processor_then_products_of_its_exports() {
         ]
     );
 
-    let commands: Vec<Value> = activity_inputs(&result.history)
-        .into_iter()
-        .filter(|task| task["step"] != "Checkpoint")
-        .map(|task| task["command"].clone())
-        .collect();
+    let tasks_sent = activity_inputs(&result.history);
+    assert!(tasks_sent.iter().all(|t| t["survey"] == "raw-sonar"));
+    let commands: Vec<&Value> = tasks_sent.iter().map(|task| &task["command"]).collect();
+    assert_eq!(commands.len(), 8);
+    assert_eq!(tasks_sent[1]["inputs"], json!(["s3://uploads/raw-sonar/"]));
     assert_eq!(
-        commands[1],
+        *commands[1],
         json!([
             "carisbatch",
             "--run",
@@ -260,14 +260,14 @@ async fn raw_sonar_upload_runs_the_processor_then_products_of_its_exports() {
             "--input-format",
             "KONGSBERG",
             "--vessel-file",
-            "upload/vessel.hvf",
-            "upload/*.all",
+            "vessel.hvf",
+            "*.all",
             "raw-sonar.hips"
         ])
     );
     // The input's parameters override the environment's defaults key by key.
     assert_eq!(
-        commands[4],
+        *commands[4],
         json!([
             "carisbatch",
             "--run",
@@ -298,7 +298,7 @@ async fn raw_sonar_upload_runs_the_processor_then_products_of_its_exports() {
         .collect();
     assert_eq!(inputs.len(), 8);
     for export in ["raw-sonar.tif", "raw-sonar.bag"] {
-        let uri = format!("\"s3://work/raw-sonar/test-run/processor/{export}\"");
+        let uri = format!("\"s3://work/processor/raw-sonar/{export}\"");
         assert_eq!(
             inputs.iter().filter(|i| **i == uri).count(),
             4,
@@ -368,6 +368,41 @@ async fn failing_processor_step_stops_the_host_and_fails_with_its_error() {
         .filter(|(action, _)| action.ends_with("ec2:stopInstances"))
         .count();
     assert_eq!(stops, 1);
+}
+
+#[tokio::test]
+async fn step_without_a_checkpoint_stops_the_host_and_fails() {
+    // The stand-in worker reports `"checkpoint": null` for this survey, as leadline-worker
+    // does when started without --checkpoint.
+    let result = run("no-checkpoint", json!({})).await;
+    assert_eq!(
+        result.status,
+        ExecutionStatus::Failed,
+        "{}",
+        describe(&result)
+    );
+    let error = result.error.unwrap();
+    assert_eq!(error.error, "Leadline.NotCheckpointed");
+    assert!(
+        error.cause.contains("--checkpoint s3://work/processor/"),
+        "{error:?}"
+    );
+    let states = entered(&result.history);
+    let tail: Vec<&str> = states
+        .iter()
+        .copied()
+        .skip_while(|s| *s != "CreateHIPSFile")
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "CreateHIPSFile",
+            "CheckpointCreateHIPSFile",
+            "NotCheckpointed",
+            "StopHostAfterFailure",
+            "ProcessorFailed"
+        ]
+    );
 }
 
 #[tokio::test]

@@ -127,7 +127,6 @@ fn committed_machines_are_current_and_rerender_byte_identical() {
     let first = project.render_all().unwrap();
     let second = project.render_all().unwrap();
     assert_eq!(first, second);
-    let mut paths = BTreeSet::new();
     for rendered in &first {
         assert!(rendered.content.ends_with("}\n"));
         assert_eq!(
@@ -136,20 +135,9 @@ fn committed_machines_are_current_and_rerender_byte_identical() {
             "{} is stale: run `leadline render`",
             rendered.path.display()
         );
-        paths.insert(rendered.path.clone());
     }
     // No orphans: every committed file is one a render produces.
-    for env in std::fs::read_dir(root().join("state-machines")).unwrap() {
-        for file in std::fs::read_dir(env.unwrap().path()).unwrap() {
-            let path = file.unwrap().path();
-            let relative = path.strip_prefix(root()).unwrap().to_path_buf();
-            assert!(
-                paths.contains(&relative),
-                "{} is not rendered",
-                relative.display()
-            );
-        }
-    }
+    assert_eq!(project.orphans(&first).unwrap(), Vec::<PathBuf>::new());
 }
 
 /// JSON pointers of every value equal to `needle` or a string containing it.
@@ -208,11 +196,7 @@ fn every_environment_value_lands_exactly_where_expected() {
             })
             .collect()
     };
-    let activity_states: Vec<String> = ACTIVITY_STEPS
-        .iter()
-        .flat_map(|s| [s.to_string(), format!("Checkpoint{s}")])
-        .collect();
-    let activity_states: Vec<&str> = activity_states.iter().map(String::as_str).collect();
+    let activity_states = ACTIVITY_STEPS;
     let functions = states(
         &["Inventory", "Plan", "Publish"],
         "/Parameters/FunctionName",
@@ -241,7 +225,7 @@ fn every_environment_value_lands_exactly_where_expected() {
         (
             "buckets.work",
             "work-sentinel".into(),
-            ["work.$", "processor.$", "products.$", "cache"]
+            ["work.$", "products.$", "cache"]
                 .iter()
                 .map(|k| format!("/States/Prepare/Parameters/run/{k}"))
                 .collect(),
@@ -258,12 +242,12 @@ fn every_environment_value_lands_exactly_where_expected() {
         ),
         (
             "fargate.subnets",
-            toml::Value::Array(vec!["subnet-sentinel".into()]),
+            toml::Value::Array(vec!["subnet-0feedface0".into()]),
             jobs(&all, "/NetworkConfiguration/AwsvpcConfiguration/Subnets/0"),
         ),
         (
             "fargate.security_groups",
-            toml::Value::Array(vec!["sg-sentinel".into()]),
+            toml::Value::Array(vec!["sg-0deadbeef0".into()]),
             jobs(
                 &all,
                 "/NetworkConfiguration/AwsvpcConfiguration/SecurityGroups/0",
@@ -287,7 +271,7 @@ fn every_environment_value_lands_exactly_where_expected() {
         ("processor.activity", "activity-sentinel".into(), resources),
         (
             "processor.instance_id",
-            "i-sentinel".into(),
+            "i-0c0ffee0".into(),
             [
                 states(&host_states, "/Parameters/InstanceIds/0"),
                 states(&["HostNotRunning"], "/Parameters/Cause"),
@@ -302,6 +286,14 @@ fn every_environment_value_lands_exactly_where_expected() {
                 states(&["HostNotRunning"], "/Parameters/Cause"),
             ]
             .concat(),
+        ),
+        (
+            "processor.checkpoint",
+            "s3://checkpoint-sentinel/processor/".into(),
+            vec![
+                "/States/Prepare/Parameters/run/processor.$".to_owned(),
+                "/States/NotCheckpointed/Parameters/Cause".to_owned(),
+            ],
         ),
         (
             "processor.heartbeat_seconds",
@@ -451,7 +443,6 @@ fn every_processor_step_is_followed_by_its_checkpoint() {
         let steps = all_states(&machine)
             .into_iter()
             .filter(|(_, _, s)| s["Resource"] == activity.as_str())
-            .filter(|(_, _, s)| s["Parameters"]["step"] != "Checkpoint")
             .count();
         assert_eq!(steps, ACTIVITY_STEPS.len());
         // Walk the chain from the first step: step, checkpoint, step, … then the host stops.
@@ -460,26 +451,45 @@ fn every_processor_step_is_followed_by_its_checkpoint() {
         for expected in ACTIVITY_STEPS {
             assert_eq!(at, expected);
             let step = &states[at];
+            // Exactly the leadline-worker task input; the upload is staged only for imports.
+            let mut fields: Vec<&str> = step["Parameters"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            fields.sort_unstable();
+            if at.starts_with("Import") {
+                assert_eq!(fields, ["command.$", "inputs.$", "survey.$"], "{at}");
+            } else {
+                assert_eq!(fields, ["command.$", "survey.$"], "{at}");
+            }
             let command = step["Parameters"]["command.$"].as_str().unwrap();
             let operation = command
                 .strip_prefix("States.Array('carisbatch', '--run', '")
                 .and_then(|rest| rest.split('\'').next())
                 .unwrap_or_else(|| panic!("{at} is not a raw carisbatch command: {command}"));
             operations.push(operation);
-            let checkpoint_name = step["Next"].as_str().unwrap();
-            let checkpoint = &states[checkpoint_name];
+            assert_eq!(step["ResultPath"], "$.step");
+
+            let name = step["Next"].as_str().unwrap();
+            assert_eq!(name, format!("Checkpoint{at}"));
+            let checkpoint = &states[name];
+            assert_eq!(checkpoint["Type"], "Choice", "{name}");
+            // A result without a checkpoint, or a null one, never goes on to the next step.
+            let choices = checkpoint["Choices"].as_array().unwrap();
             assert_eq!(
-                checkpoint["Resource"],
-                activity.as_str(),
-                "{checkpoint_name}"
+                choices[0],
+                serde_json::json!({"Not": {"Variable": "$.step.checkpoint", "IsPresent": true},
+                                   "Next": "NotCheckpointed"})
             );
-            assert_eq!(checkpoint["Parameters"]["step"], "Checkpoint");
-            assert_eq!(checkpoint["Parameters"]["after"], at);
             assert_eq!(
-                checkpoint["Parameters"]["checkpoint.$"],
-                step["Parameters"]["work.$"]
+                choices[1],
+                serde_json::json!({"Variable": "$.step.checkpoint", "IsNull": true,
+                                   "Next": "NotCheckpointed"})
             );
-            at = checkpoint["Next"].as_str().unwrap();
+            assert_eq!(choices.len(), 2);
+            at = checkpoint["Default"].as_str().unwrap();
         }
         assert_eq!(states[at]["Resource"], STOP, "after the last checkpoint");
         assert_eq!(
@@ -498,45 +508,49 @@ fn every_processor_step_is_followed_by_its_checkpoint() {
     }
 }
 
+/// The host stops from `from`, and every way out of that stop ends in a failed run.
+fn assert_stops_host(states: &Value, from: &str, context: &str) {
+    let stops: Vec<&str> = reachable(states, from)
+        .into_iter()
+        .filter(|s| states[*s]["Resource"] == STOP)
+        .collect();
+    assert!(!stops.is_empty(), "{context}: no host stop");
+    for stop in stops {
+        for next in successors(&states[stop]) {
+            assert_eq!(states[next]["Type"], "Fail", "{context} → {stop} → {next}");
+        }
+    }
+}
+
 #[test]
 fn host_stop_is_reachable_from_every_processor_failure() {
     for (environment, machine) in committed() {
         let activity = environment.resources().activity;
         let states = &machine["States"];
-        let on_host = states.as_object().unwrap().iter().filter(|(_, s)| {
-            s["Resource"] == activity.as_str()
-                || s["Resource"]
-                    .as_str()
-                    .is_some_and(|r| r.contains(":ec2:") && r != STOP)
-        });
-        let mut checked = 0;
-        for (name, state) in on_host {
-            let catch = state["Catch"]
-                .as_array()
-                .and_then(|c| {
-                    c.iter()
-                        .find(|c| c["ErrorEquals"] == serde_json::json!(["States.ALL"]))
-                })
-                .unwrap_or_else(|| panic!("{name} catches no States.ALL"));
-            let target = catch["Next"].as_str().unwrap();
-            let stops: Vec<&str> = reachable(states, target)
-                .into_iter()
-                .filter(|s| states[*s]["Resource"] == STOP)
-                .collect();
-            assert!(!stops.is_empty(), "{name}: no host stop after its Catch");
-            // The stop on the failure path ends in a failed run, whatever the stop itself does.
-            for stop in stops {
-                for next in successors(&states[stop]) {
-                    assert_eq!(states[next]["Type"], "Fail", "{name} → {stop} → {next}");
-                }
+        let mut caught = 0;
+        let mut checkpoints = 0;
+        for (name, state) in states.as_object().unwrap() {
+            let resource = state["Resource"].as_str().unwrap_or_default();
+            if resource == activity || (resource.contains(":ec2:") && resource != STOP) {
+                let catch = state["Catch"]
+                    .as_array()
+                    .and_then(|c| {
+                        c.iter()
+                            .find(|c| c["ErrorEquals"] == serde_json::json!(["States.ALL"]))
+                    })
+                    .unwrap_or_else(|| panic!("{name} catches no States.ALL"));
+                assert_stops_host(states, catch["Next"].as_str().unwrap(), name);
+                caught += 1;
             }
-            checked += 1;
+            if name.starts_with("Checkpoint") {
+                for choice in state["Choices"].as_array().unwrap() {
+                    assert_stops_host(states, choice["Next"].as_str().unwrap(), name);
+                }
+                checkpoints += 1;
+            }
         }
-        assert_eq!(
-            checked,
-            2 * ACTIVITY_STEPS.len() + 2,
-            "steps, checkpoints, start, describe"
-        );
+        assert_eq!(caught, ACTIVITY_STEPS.len() + 2, "steps, start, describe");
+        assert_eq!(checkpoints, ACTIVITY_STEPS.len());
     }
 }
 
@@ -621,6 +635,28 @@ fn environment_mistakes_name_file_and_line() {
         .to_string();
     assert!(message.contains("environments/prod.toml"), "{message}");
     assert!(message.contains("line"), "{message}");
+
+    // Values are held to AWS's character sets: they end up in ARNs, URIs and intrinsics.
+    let dir = scratch();
+    let file = dir.path().join("environments/dev.toml");
+    edit(
+        &file,
+        "work = \"leadline-dev-work\"",
+        "work = \"Leadline's-work\"",
+    );
+    let line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("Leadline's-work"))
+        .unwrap()
+        + 1;
+    let error = Project::new(dir.path()).render_all().unwrap_err();
+    assert!(matches!(error, RenderError::InvalidValue { .. }), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.ends_with(&format!("environments/dev.toml:{line}: buckets.work: an S3 bucket name: 3 to 63 lowercase letters, digits, '-' or '.'")),
+        "{message}"
+    );
 
     let error = Project::new(root()).environment("staging").unwrap_err();
     assert!(
