@@ -56,10 +56,10 @@ impl AllowList {
         Self(programs.into_iter().map(Into::into).collect())
     }
 
-    /// A path (`/tmp/x/carisbatch`, `./carisbatch`) is refused even when its file name is
-    /// allowed: only the host's installed program may run.
+    /// A path (`/tmp/x/carisbatch`, `./carisbatch`, `C:\x\carisbatch`) is refused even when
+    /// its file name is allowed: only the host's installed program may run.
     pub fn check(&self, program: &str) -> Result<(), String> {
-        if program.contains('/') || !self.0.contains(program) {
+        if program.contains(['/', '\\']) || !self.0.contains(program) {
             let allowed: Vec<&str> = self.0.iter().map(String::as_str).collect();
             return Err(format!(
                 "program {program:?} is not on this worker's allow-list ({})",
@@ -78,7 +78,13 @@ mod tests {
     fn only_bare_allowed_names_pass() {
         let allow = AllowList::default();
         assert!(allow.check("carisbatch").is_ok());
-        for refused in ["rm", "/tmp/evil/carisbatch", "./carisbatch", "sh"] {
+        for refused in [
+            "rm",
+            "/tmp/evil/carisbatch",
+            "./carisbatch",
+            "sh",
+            r"C:\evil\carisbatch",
+        ] {
             let err = allow.check(refused).unwrap_err();
             assert!(err.contains(refused), "{err}");
         }
