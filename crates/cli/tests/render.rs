@@ -148,3 +148,62 @@ fn committed_machines_pass_states_validate() {
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert_eq!(text(&out.stdout), "");
 }
+
+/// `leadline states run` on the committed local machine: the Lambdas are the stand-in commands
+/// of crates/render's functions file, the Fargate jobs are mocked per state.
+fn run_local_machine(survey: &str, mock: Option<&str>) -> (Option<i32>, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.json");
+    let event = serde_json::json!({"survey": survey, "bucket": "uploads",
+                                   "prefix": format!("{survey}/"), "parameters": {}});
+    std::fs::write(&input, event.to_string()).unwrap();
+    let functions = root().join("crates/render/tests/fixtures/functions.toml");
+    let mut args = vec![
+        "states".to_owned(),
+        "run".to_owned(),
+        "state-machines/local/survey.asl.json".to_owned(),
+        "--state-machine".to_owned(),
+        "survey".to_owned(),
+        "--input".to_owned(),
+        format!("@{}", input.display()),
+        "--functions".to_owned(),
+        functions.display().to_string(),
+    ];
+    if let Some(mock) = mock {
+        let file = dir.path().join("mock.json");
+        std::fs::write(&file, mock).unwrap();
+        args.extend([
+            "--mock".to_owned(),
+            file.display().to_string(),
+            "--test-case".to_owned(),
+            "Jobs".to_owned(),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = leadline(&args, &root());
+    let result = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr));
+    });
+    (out.status.code(), result)
+}
+
+#[test]
+fn local_machine_runs_under_states_run() {
+    let mock = r#"{
+      "StateMachines": {"survey": {"TestCases": {"Jobs": {
+        "QC": "JobDone", "COG": "JobDone", "Hillshade": "JobDone", "Coverage": "JobDone"}}}},
+      "MockedResponses": {"JobDone": {"0": {"Return": {"StopCode": "EssentialContainerExited"}}}}
+    }"#;
+    let (code, result) = run_local_machine("grids-only", Some(mock));
+    assert_eq!(code, Some(0), "{result}");
+    assert_eq!(result["status"], "SUCCEEDED");
+    assert_eq!(result["output"]["processor"]["status"], "skipped");
+    assert_eq!(
+        result["output"]["products"],
+        serde_json::json!({"status": "succeeded", "grids": 1})
+    );
+
+    let (code, result) = run_local_machine("empty-upload", None);
+    assert_eq!(code, Some(1), "{result}");
+    assert_eq!(result["error"], "Leadline.NothingToProcess");
+}
