@@ -86,7 +86,7 @@ mod tests {
             r"C:\evil\carisbatch",
         ] {
             let err = allow.check(refused).unwrap_err();
-            assert!(err.contains(refused), "{err}");
+            assert!(err.contains(&format!("{refused:?}")), "{err}");
         }
     }
 
