@@ -259,3 +259,55 @@ async fn stages_one_object_from_s3_and_publishes_to_s3() {
         .into_bytes();
     assert_eq!(&listing[..], b"a.bag\n");
 }
+
+#[tokio::test]
+async fn with_a_task_token_it_heartbeats_then_reports_to_step_functions() {
+    use leadline_testkit::activity_api::{ActivityApi, Reported};
+    let api = ActivityApi::start().await;
+    let job = Job::new();
+    let release = job.path("release");
+    let run = |name: &str, token: String, script: String| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_leadline-runner"));
+        command
+            .env("AWS_ENDPOINT_URL", api.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("LEADLINE_TASK_TOKEN", token)
+            .env("LEADLINE_INPUTS", job.path(&format!("{}-in", script.len())))
+            .env(
+                "LEADLINE_OUTPUTS",
+                job.path(&format!("{}-out", script.len())),
+            )
+            .env("LEADLINE_LOG", "warn")
+            .args(["--heartbeat", "0.05", "--", "sh", "-c", &script]);
+        command.output()
+    };
+
+    let token = api.push(&serde_json::json!({}));
+    let script = format!(
+        r#"until [ -e '{}' ]; do sleep 0.05; done; echo '{{"done": true}}'"#,
+        release.display()
+    );
+    let running = tokio::spawn(run("beats", token.clone(), script));
+    api.heartbeats(&token, 2).await;
+    std::fs::write(&release, b"").unwrap();
+    assert!(running.await.unwrap().unwrap().status.success());
+    let Reported::Success(output) = api.reported(&token).await else {
+        panic!("the runner did not report success");
+    };
+    assert_eq!(output["metadata"], serde_json::json!([{"done": true}]));
+
+    let token = api.push(&serde_json::json!({}));
+    let failed = run("fails", token.clone(), "echo broken >&2; exit 3".into())
+        .await
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(3));
+    assert_eq!(
+        api.reported(&token).await,
+        Reported::Failure {
+            error: "Job.ExitCode.3".into(),
+            cause: "broken\n".into()
+        }
+    );
+}
