@@ -54,7 +54,7 @@ pub enum RenderError {
     /// Tera's report names the template, the line and column, and the offending variable.
     #[error("template error: {0}")]
     Template(Box<tera::Error>),
-    #[error("{template} rendered invalid JSON for environment '{environment}': {message}\n  line {line}: {text}")]
+    #[error("{template} rendered invalid JSON for environment '{environment}': {message}\n  rendered line {line}: {text}")]
     Json {
         template: String,
         environment: String,
@@ -92,10 +92,6 @@ pub struct Project {
 impl Project {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// Environment names (file stems of `environments/*.toml`), sorted.
@@ -271,7 +267,6 @@ impl Templates {
         context.insert("env", environment);
         context.insert("arns", &environment.resources());
         context.insert("release", RELEASE);
-        context.insert("machine", machine);
         context.insert("template", &template);
         let text = self.tera.render(&template, &context)?;
         let json_error = |e: serde_json::Error| RenderError::Json {

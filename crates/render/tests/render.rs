@@ -680,6 +680,22 @@ fn repeated_state_names_and_invalid_machines_are_refused() {
     assert!(message.contains("duplicate key \"Publish\""), "{message}");
     assert!(message.contains("line"), "{message}");
 
+    // A trailing comma (the usual slip between components) names the rendered line.
+    let dir = scratch();
+    edit(
+        &dir.path().join("templates/survey.asl.json.tera"),
+        "\"Type\": \"Succeed\"",
+        "\"Type\": \"Succeed\",",
+    );
+    let error = Project::new(dir.path()).render_all().unwrap_err();
+    assert!(matches!(error, RenderError::Json { .. }), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("templates/survey.asl.json.tera rendered invalid JSON"),
+        "{message}"
+    );
+    assert!(message.contains("rendered line"), "{message}");
+
     let dir = scratch();
     edit(
         &dir.path().join("templates/survey.asl.json.tera"),
