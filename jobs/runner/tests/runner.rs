@@ -274,11 +274,8 @@ async fn with_a_task_token_it_heartbeats_then_reports_to_step_functions() {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
             .env("LEADLINE_TASK_TOKEN", token)
-            .env("LEADLINE_INPUTS", job.path(&format!("{}-in", script.len())))
-            .env(
-                "LEADLINE_OUTPUTS",
-                job.path(&format!("{}-out", script.len())),
-            )
+            .env("LEADLINE_INPUTS", job.path(&format!("{name}-in")))
+            .env("LEADLINE_OUTPUTS", job.path(&format!("{name}-out")))
             .env("LEADLINE_LOG", "warn")
             .args(["--heartbeat", "0.05", "--", "sh", "-c", &script]);
         command.output()
