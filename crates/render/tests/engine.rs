@@ -13,6 +13,7 @@ use leadline_asl::dispatch::{Completion, TaskCall, TaskFailure, TaskResolver};
 use leadline_asl::history::{EventDetails, HistoryEvent};
 use leadline_asl::{Engine, EngineConfig, ExecutionRequest, ExecutionResult, ExecutionStatus};
 use leadline_render::Project;
+use leadline_worker::task::{AllowList, TaskInput};
 use serde_json::{json, Value};
 
 fn root() -> PathBuf {
@@ -89,12 +90,15 @@ fn entered(history: &[HistoryEvent]) -> Vec<&str> {
         .collect()
 }
 
-/// The activity tasks' inputs, in order.
+/// The activity tasks' inputs, in order; each must be one leadline-worker accepts and runs.
 fn activity_inputs(history: &[HistoryEvent]) -> Vec<Value> {
     history
         .iter()
         .filter_map(|e| match &e.details {
             Some(EventDetails::ActivityScheduledEventDetails(d)) => {
+                let task =
+                    TaskInput::parse(&d.input).unwrap_or_else(|e| panic!("{e}: {}", d.input));
+                AllowList::default().check(&task.command[0]).unwrap();
                 Some(serde_json::from_str(&d.input).unwrap())
             }
             _ => None,
