@@ -335,7 +335,8 @@ impl S3Store {
                     Some(cid),
                     options.content_type.clone(),
                 )
-                .await?;
+                .await?
+                .etag;
         }
         self.remember(key, etag.as_deref(), Some(cid));
         Ok(ObjectInfo {
@@ -347,7 +348,7 @@ impl S3Store {
     }
 
     /// CopyObject from `source_bucket`/`from` (same service) to `to` here; with a CID the
-    /// metadata is replaced to record it, else copied. Returns the new ETag.
+    /// metadata is replaced to record it, else copied.
     async fn copy_object(
         &self,
         source_bucket: &str,
@@ -355,7 +356,7 @@ impl S3Store {
         to: &Key,
         cid: Option<Cid>,
         content_type: Option<String>,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Copied, StoreError> {
         let source = format!(
             "{source_bucket}/{}",
             percent_encoding::utf8_percent_encode(from.as_str(), COPY_SOURCE)
@@ -380,11 +381,21 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.error("CopyObject", from.as_str(), e))?;
-        Ok(output
-            .copy_object_result()
-            .and_then(|result| result.e_tag())
-            .map(str::to_owned))
+        let result = output.copy_object_result();
+        let computed = result
+            .and_then(|result| result.checksum_sha256())
+            .and_then(|checksum| cid_from_checksum_sha256(checksum).ok());
+        Ok(Copied {
+            etag: result.and_then(|r| r.e_tag()).map(str::to_owned),
+            cid: cid.or(computed),
+        })
     }
+}
+
+/// What a CopyObject produced: the copy's ETag and, when known, its CID.
+struct Copied {
+    etag: Option<String>,
+    cid: Option<Cid>,
 }
 
 /// Characters escaped in `x-amz-copy-source`: everything but unreserved characters and `/`.
@@ -539,12 +550,15 @@ impl ObjectStore for S3Store {
         let copied = self
             .copy_object(&src.bucket, &from.key, to, from.cid, None)
             .await
-            .map(|etag| {
-                self.remember(to, etag.as_deref(), from.cid);
+            .map(|Copied { etag, cid }| {
+                self.remember(to, etag.as_deref(), cid);
+                // The copy's checksum is the source's content too: the source's listing can
+                // carry it from now on.
+                src.remember(&from.key, from.etag.as_deref(), cid);
                 ObjectInfo {
                     key: to.clone(),
                     size: from.size,
-                    cid: from.cid,
+                    cid,
                     etag,
                 }
             });
