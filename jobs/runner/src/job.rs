@@ -89,13 +89,15 @@ fn runner_failure(error: impl std::fmt::Display) -> TaskFailure {
     TaskFailure::new(errors::RUNNER, error.to_string())
 }
 
-/// Runs the job; `cancel` resolving (SIGTERM) stops the command with `Job.Interrupted`.
+/// Runs the job, heartbeating throughout when given a task token; `cancel` resolving (SIGTERM)
+/// stops the command with `Job.Interrupted`.
 pub async fn run_job(
     spec: &JobSpec,
     heartbeat: Option<Heartbeat<'_>>,
     cancel: impl Future<Output = ()>,
 ) -> JobOutcome {
-    match attempt(spec, heartbeat, cancel).await {
+    let work = attempt(spec, cancel);
+    match process::with_heartbeats(work, heartbeat, spec.run.heartbeat_every).await {
         Ok(result) => JobOutcome::Succeeded(result),
         Err(failure) => JobOutcome::Failed(failure),
     }
@@ -103,7 +105,6 @@ pub async fn run_job(
 
 async fn attempt(
     spec: &JobSpec,
-    heartbeat: Option<Heartbeat<'_>>,
     cancel: impl Future<Output = ()>,
 ) -> Result<TaskResult, TaskFailure> {
     for source in &spec.sources {
@@ -143,7 +144,7 @@ async fn attempt(
     }
 
     prepare_outputs(&spec.outputs_dir).map_err(runner_failure)?;
-    let finished = process::run(&spec.command, &spec.run, heartbeat, cancel)
+    let finished = process::run(&spec.command, &spec.run, cancel)
         .await
         .map_err(runner_failure)?;
     tracing::info!(

@@ -1,7 +1,8 @@
 //! Running one command under the job contract: its stdout's JSON-object lines become metadata,
-//! every line of both streams goes to the log, stderr's tail becomes the failure cause, and
-//! heartbeats go out while it runs. A timeout or a cancellation stops the command's whole process
-//! group (SIGTERM, then SIGKILL after a grace period), so no child outlives the task.
+//! every line of both streams goes to the log, stderr's tail becomes the failure cause. A timeout
+//! or a cancellation stops the command's whole process group (SIGTERM, then SIGKILL after a grace
+//! period), so no child outlives the task. [`with_heartbeats`] keeps a task alive while any work
+//! runs: staging a large upload needs heartbeats as much as the command does.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -77,10 +78,37 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
-/// Where heartbeats go while the command runs.
+/// Where heartbeats go while a task's work runs.
 pub struct Heartbeat<'a> {
     pub reporter: &'a dyn TaskReporter,
     pub token: &'a str,
+}
+
+/// Drives `work` to its end, sending a heartbeat every `every` meanwhile. A heartbeat that cannot
+/// be delivered is logged; the work goes on (Step Functions decides whether the task timed out).
+pub async fn with_heartbeats<T>(
+    work: impl Future<Output = T>,
+    heartbeat: Option<Heartbeat<'_>>,
+    every: Duration,
+) -> T {
+    let Some(beat) = heartbeat else {
+        return work.await;
+    };
+    tokio::pin!(work);
+    let mut beats = tokio::time::interval(every);
+    beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate; the work has only just started.
+    beats.tick().await;
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = beats.tick() => {
+                if let Err(error) = beat.reporter.heartbeat(beat.token).await {
+                    tracing::warn!(%error, "heartbeat not delivered");
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -109,7 +137,6 @@ pub enum ProcessError {
 pub async fn run(
     spec: &CommandSpec,
     options: &RunOptions,
-    heartbeat: Option<Heartbeat<'_>>,
     cancel: impl Future<Output = ()>,
 ) -> Result<Finished, ProcessError> {
     let started = Instant::now();
@@ -158,7 +185,7 @@ pub async fn run(
         })
     });
 
-    let ending = supervise(&mut child, group, spec, options, heartbeat, cancel).await?;
+    let ending = supervise(&mut child, group, spec, options, cancel).await?;
     // Stragglers the command left behind would hold the pipes open; the task is over for them.
     signal_group(group, libc::SIGKILL);
 
@@ -183,7 +210,6 @@ async fn supervise(
     group: Option<i32>,
     spec: &CommandSpec,
     options: &RunOptions,
-    heartbeat: Option<Heartbeat<'_>>,
     cancel: impl Future<Output = ()>,
 ) -> Result<Ending, ProcessError> {
     let wait_error = |source| ProcessError::Wait {
@@ -191,33 +217,21 @@ async fn supervise(
         source,
     };
     let deadline = options.timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut beats = tokio::time::interval(options.heartbeat_every);
-    beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The first tick is immediate; the command has only just started.
-    beats.tick().await;
-    tokio::pin!(cancel);
-    loop {
-        tokio::select! {
-            status = child.wait() => return status.map(ending_of).map_err(wait_error),
-            _ = beats.tick(), if heartbeat.is_some() => {
-                if let Some(beat) = &heartbeat {
-                    if let Err(error) = beat.reporter.heartbeat(beat.token).await {
-                        tracing::warn!(%error, "heartbeat not delivered");
-                    }
-                }
-            }
-            _ = sleep_until(deadline), if deadline.is_some() => {
-                tracing::warn!(timeout = ?options.timeout, program = %spec.program, "timed out; stopping the command");
-                stop(child, group, options.kill_grace).await.map_err(wait_error)?;
-                return Ok(Ending::TimedOut);
-            }
-            () = &mut cancel => {
-                tracing::warn!(program = %spec.program, "interrupted; stopping the command");
-                stop(child, group, options.kill_grace).await.map_err(wait_error)?;
-                return Ok(Ending::Interrupted);
-            }
+    let ending = tokio::select! {
+        status = child.wait() => return status.map(ending_of).map_err(wait_error),
+        () = sleep_until(deadline) => {
+            tracing::warn!(timeout = ?options.timeout, program = %spec.program, "timed out; stopping the command");
+            Ending::TimedOut
         }
-    }
+        () = cancel => {
+            tracing::warn!(program = %spec.program, "interrupted; stopping the command");
+            Ending::Interrupted
+        }
+    };
+    stop(child, group, options.kill_grace)
+        .await
+        .map_err(wait_error)?;
+    Ok(ending)
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -307,7 +321,7 @@ mod tests {
     }
 
     async fn run_sh(script: &str, options: &RunOptions) -> Finished {
-        run(&sh(script), options, None, std::future::pending())
+        run(&sh(script), options, std::future::pending())
             .await
             .unwrap()
     }
@@ -355,7 +369,6 @@ mod tests {
         let finished = run(
             &sh("sleep 600"),
             &RunOptions::default(),
-            None,
             std::future::ready(()),
         )
         .await
@@ -375,7 +388,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_program_names_it() {
         let spec = CommandSpec::from_argv(&["/nonexistent/tool".into()]).unwrap();
-        let err = run(&spec, &RunOptions::default(), None, std::future::pending())
+        let err = run(&spec, &RunOptions::default(), std::future::pending())
             .await
             .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/tool"), "{err}");

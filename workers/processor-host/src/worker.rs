@@ -98,12 +98,21 @@ impl Worker {
         }
     }
 
-    /// Runs one task: check, restore and stage, run, checkpoint. `cancel` resolving stops the
-    /// command with `Job.Interrupted`.
+    /// Runs one task: check, restore and stage, run, checkpoint, heartbeating throughout.
+    /// `cancel` resolving stops the command with `Job.Interrupted`.
     pub async fn handle(
         &self,
         input: &str,
         heartbeat: Option<Heartbeat<'_>>,
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> Result<Value, TaskFailure> {
+        let work = self.attempt(input, cancel);
+        process::with_heartbeats(work, heartbeat, self.config.run.heartbeat_every).await
+    }
+
+    async fn attempt(
+        &self,
+        input: &str,
         cancel: impl std::future::Future<Output = ()>,
     ) -> Result<Value, TaskFailure> {
         let task = TaskInput::parse(input).map_err(|cause| TaskFailure::new(BAD_INPUT, cause))?;
@@ -148,7 +157,7 @@ impl Worker {
                 .ok_or_else(|| TaskFailure::new(BAD_INPUT, "empty command"))?
         };
         tracing::info!(survey = %task.survey, command = ?task.command, "running");
-        let finished = process::run(&spec, &self.config.run, heartbeat, cancel)
+        let finished = process::run(&spec, &self.config.run, cancel)
             .await
             .map_err(|e| runner_failure(&e))?;
 
