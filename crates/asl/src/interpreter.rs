@@ -805,13 +805,17 @@ impl Run<'_> {
                 map_item: None,
                 entered_event: entered,
             };
+            // Boxed so a walk's future stays small: a Map keeps one per running iteration.
             let attempt = match &state.kind {
-                StateKind::Task(task) => self.task_attempt(state, task, &raw, frame, &info).await,
-                StateKind::Parallel { branches } => {
-                    self.parallel_attempt(state, branches, &raw, frame, &info)
-                        .await
+                StateKind::Task(task) => {
+                    Box::pin(self.task_attempt(state, task, &raw, frame, &info)).await
                 }
-                StateKind::Map(map) => self.map_attempt(state, map, &raw, frame, &info).await,
+                StateKind::Parallel { branches } => {
+                    Box::pin(self.parallel_attempt(state, branches, &raw, frame, &info)).await
+                }
+                StateKind::Map(map) => {
+                    Box::pin(self.map_attempt(state, map, &raw, frame, &info)).await
+                }
                 _ => Err(StatesError::runtime(
                     "retry wrapper used on a state without Retry",
                 )),
@@ -1435,10 +1439,13 @@ impl Run<'_> {
                 ))
             })
         };
+        // The guide: an inline Map runs up to 40 iterations at once ("0" means that many);
+        // a distributed one up to 10,000 child executions.
+        let service_limit = if distributed { 10_000 } else { 40 };
         let limit = if max_concurrency == 0 {
-            length.max(1)
+            service_limit
         } else {
-            max_concurrency
+            max_concurrency.min(service_limit)
         };
         let name = &state.name;
         let vars = &frame.vars;

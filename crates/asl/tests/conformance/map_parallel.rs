@@ -390,3 +390,24 @@ async fn item_reader_is_refused_rather_than_ignored() {
     assert_eq!(error, "States.Runtime");
     assert!(cause.contains("ItemReader"), "{cause}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn inline_map_runs_at_most_40_iterations_at_once() {
+    // Guide, "Inline mode": the Map state supports up to 40 concurrent iterations.
+    let tasks = Tasks::new();
+    tasks.on_async(SHIP_VAL, |call| {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(Completion::Result(call.input))
+        })
+    });
+    let def = single(
+        json!({"Type": "Map", "MaxConcurrency": 100, "ItemProcessor": {"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": SHIP_VAL, "End": true}}}, "End": true}),
+    );
+    let out = output(&run_with(&tasks, def, json!((0..50).collect::<Vec<_>>())).await);
+    assert_eq!(out, json!((0..50).collect::<Vec<_>>()));
+    let times = tasks.call_times();
+    assert_eq!(times.iter().filter(|t| **t == 0.0).count(), 40);
+    assert_eq!(times.iter().filter(|t| **t == 1.0).count(), 10);
+}
