@@ -19,6 +19,10 @@ pub use stats::{Accumulator, Order, ORDERS};
 /// Cells read per window (rounded to whole block rows): about 4 MiB of `f32` per band.
 const WINDOW_CELLS: usize = 1 << 20;
 
+/// GDAL's block cache for a check, in MiB. Windows are whole rows of blocks, so no block is read
+/// twice and a small cache loses nothing.
+const BLOCK_CACHE_MB: &str = "64";
+
 /// S-44's density criterion: at least this many soundings per node…
 pub const MIN_SOUNDINGS: f64 = 5.0;
 /// …in at least this fraction of nodes; the same fraction decides each TVU order.
@@ -120,6 +124,11 @@ pub fn check(path: &Path) -> Result<Report, QcError> {
     };
     // Reading must leave nothing beside the input (GDAL would write `.aux.xml` statistics).
     gdal::config::set_config_option("GDAL_PAM_ENABLED", "NO").map_err(unreadable)?;
+    // GDAL's default block cache (5 % of RAM) would only grow the footprint: no block is read
+    // twice. An explicit GDAL_CACHEMAX still wins.
+    if std::env::var_os("GDAL_CACHEMAX").is_none() {
+        gdal::config::set_config_option("GDAL_CACHEMAX", BLOCK_CACHE_MB).map_err(unreadable)?;
+    }
     let dataset = Dataset::open(path).map_err(unreadable)?;
     let count = dataset.raster_count();
     if count == 0 {
