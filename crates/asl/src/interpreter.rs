@@ -370,6 +370,15 @@ fn runtime_in_state(state: &str, entered: u64, detail: impl std::fmt::Display) -
     ))
 }
 
+/// Prefixes a `States.Runtime` cause with the state and its entry event, as AWS does.
+fn in_state(error: StatesError, info: &ContextInfo<'_>) -> StatesError {
+    if error.error == names::RUNTIME {
+        runtime_in_state(info.state_name, info.entered_event, error.cause)
+    } else {
+        error
+    }
+}
+
 fn positive_seconds(value: &Value) -> Option<u64> {
     value.as_u64().or_else(|| {
         value
@@ -465,6 +474,18 @@ impl Run<'_> {
         ctx
     }
 
+    /// Evaluates a payload template; a `States.Runtime` names the state, as AWS's causes do.
+    fn template(
+        &self,
+        template: &Template,
+        data: &Value,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+    ) -> Result<Value, StatesError> {
+        self.with_env(data, vars, info, |env| template.eval(env))
+            .map_err(|e| in_state(e, info))
+    }
+
     /// Evaluates synchronously against `data` (nothing here may live across an await).
     fn with_env<R>(
         &self,
@@ -543,7 +564,7 @@ impl Run<'_> {
     ) -> Result<BTreeMap<String, String>, StatesError> {
         let mut evaluated = Vec::new();
         for template in templates.iter().filter_map(|t| t.as_ref()) {
-            evaluated.push(self.with_env(data, &frame.vars, info, |env| template.eval(env))?);
+            evaluated.push(self.template(template, data, &frame.vars, info)?);
         }
         let mut assigned = BTreeMap::new();
         for values in evaluated {
@@ -630,7 +651,7 @@ impl Run<'_> {
                 let result = match (result, &state.parameters) {
                     (Some(result), _) => result.clone(),
                     (None, Some(parameters)) => {
-                        self.with_env(&effective, &frame.vars, &info, |env| parameters.eval(env))?
+                        self.template(parameters, &effective, &frame.vars, &info)?
                     }
                     (None, None) => effective,
                 };
@@ -647,7 +668,10 @@ impl Run<'_> {
                 })?;
                 let mut chosen = None;
                 for branch in choices {
-                    if self.with_env(&effective, &frame.vars, &info, |env| branch.rule.eval(env))? {
+                    let matched = self
+                        .with_env(&effective, &frame.vars, &info, |env| branch.rule.eval(env))
+                        .map_err(|e| in_state(e, &info))?;
+                    if matched {
                         chosen = Some(branch);
                         break;
                     }
@@ -888,9 +912,7 @@ impl Run<'_> {
         info: &ContextInfo<'_>,
     ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
         let result = match &state.result_selector {
-            Some(selector) => {
-                self.with_env(&result, &frame.vars, info, |env| selector.eval(env))?
-            }
+            Some(selector) => self.template(selector, &result, &frame.vars, info)?,
             None => result,
         };
         let assigned = self.assign(&state.assign, &result, frame, info)?;
@@ -962,16 +984,12 @@ impl Run<'_> {
         };
         let prepared = (|| {
             let parameters = match &state.parameters {
-                Some(p) => {
-                    self.with_env(&effective, &frame.vars, &token_info, |env| p.eval(env))?
-                }
+                Some(p) => self.template(p, &effective, &frame.vars, &token_info)?,
                 None => effective.clone(),
             };
             self.check_size(&state.name, &parameters)?;
             let credentials = match &task.credentials {
-                Some(c) => {
-                    Some(self.with_env(&effective, &frame.vars, &token_info, |env| c.eval(env))?)
-                }
+                Some(c) => Some(self.template(c, &effective, &frame.vars, &token_info)?),
                 None => None,
             };
             let timeout = self.dynamic_seconds(
@@ -1207,7 +1225,7 @@ impl Run<'_> {
             self.read_path_field(&state.input_path, env, info)
         })?;
         let input = match &state.parameters {
-            Some(p) => self.with_env(&effective, &frame.vars, info, |env| p.eval(env))?,
+            Some(p) => self.template(p, &effective, &frame.vars, info)?,
             None => effective,
         };
         self.check_size(&state.name, &input)?;
@@ -1267,7 +1285,7 @@ impl Run<'_> {
         let max_bytes = limit(&batcher.max_input_bytes_per_batch, "MaxInputBytesPerBatch")?
             .unwrap_or(self.engine.config.payload_limit);
         let batch_input = match &batcher.batch_input {
-            Some(t) => Some(self.with_env(effective, vars, info, |env| t.eval(env))?),
+            Some(t) => Some(self.template(t, effective, vars, info)?),
             None => None,
         };
         let wrap = |items: Vec<Value>| {
@@ -1403,9 +1421,7 @@ impl Run<'_> {
                         map_item: Some((index, item)),
                         entered_event: info.entered_event,
                     };
-                    self.with_env(&effective, &frame.vars, &item_info, |env| {
-                        selector.eval(env)
-                    })?
+                    self.template(selector, &effective, &frame.vars, &item_info)?
                 }
                 None => item.clone(),
             };

@@ -210,14 +210,14 @@ async fn parameters_spec_example_with_slice() {
 
 #[tokio::test(start_paused = true)]
 async fn parameters_path_not_found_is_a_runtime_error() {
-    // AWS fails the execution with States.Runtime naming the path and the field.
+    // AWS fails the execution with States.Runtime naming the state, the path and the field.
     let def =
         single(json!({"Type": "Pass", "Parameters": {"missing.$": "$.nope.deep"}, "End": true}));
     let (error, cause) = failure(&run(def, json!({"other": 1})).await);
     assert_eq!(error, "States.Runtime");
     assert_eq!(
         cause,
-        "The JSONPath '$.nope.deep' specified for the field 'missing.$' could not be found in the input '{\"other\":1}'"
+        "An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath '$.nope.deep' specified for the field 'missing.$' could not be found in the input '{\"other\":1}'"
     );
 }
 
