@@ -1,0 +1,3 @@
+fn main() {
+    leadline_buildinfo::emit_git_commit();
+}
