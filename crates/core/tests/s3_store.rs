@@ -7,7 +7,7 @@ use futures::stream::{self, StreamExt};
 use leadline_core::cids::{checksum_sha256_of, cid_of_bytes};
 use leadline_core::key::{Key, Prefix};
 use leadline_core::store::{DirStore, ObjectStore, PutOptions, S3Store, StoreError};
-use leadline_core::sync::{sync, SyncEvent, SyncOptions};
+use leadline_core::sync::{sync, SyncEvent, SyncOptions, SyncReport};
 use leadline_testkit::Moto;
 
 const MIB: usize = 1024 * 1024;
@@ -27,6 +27,22 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
             (state >> 56) as u8
         })
         .collect()
+}
+
+/// Syncs `src_prefix` of `src` to `dst_prefix` of `dst` with the default options.
+async fn sync_prefixes(
+    src: &dyn ObjectStore,
+    src_prefix: &str,
+    dst: &dyn ObjectStore,
+    dst_prefix: &str,
+) -> SyncReport {
+    let (src_prefix, dst_prefix) = (
+        Prefix::new(src_prefix).unwrap(),
+        Prefix::new(dst_prefix).unwrap(),
+    );
+    sync(src, &src_prefix, dst, &dst_prefix, &SyncOptions::default())
+        .await
+        .unwrap()
 }
 
 async fn store(moto: &Moto, bucket: &str) -> S3Store {
@@ -255,15 +271,7 @@ async fn hostile_keys_already_in_a_bucket_are_reported_not_used() {
 
     let dir = tempfile::tempdir().unwrap();
     let target = DirStore::new(dir.path().join("mirror"));
-    let report = sync(
-        &store,
-        &Prefix::new("up").unwrap(),
-        &target,
-        &Prefix::default(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let report = sync_prefixes(&store, "up", &target, "").await;
     assert_eq!(report.copied, 1);
     let failed: Vec<&str> = report.failed.iter().map(|f| f.key.as_str()).collect();
     assert_eq!(failed, ["up/../../escape.txt", "up/./dot", "up//double"]);
@@ -290,54 +298,21 @@ async fn sync_between_folder_and_buckets_skips_by_cid() {
         )
         .unwrap();
     }
-    let survey = Prefix::new("H12604").unwrap();
 
-    let up = sync(
-        &local,
-        &Prefix::default(),
-        uploads.as_ref(),
-        &survey,
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let up = sync_prefixes(&local, "", uploads.as_ref(), "H12604").await;
     assert_eq!((up.copied, up.skipped), (40, 0));
     assert!(up.failed.is_empty(), "{:?}", up.failed);
 
-    let again = sync(
-        &local,
-        &Prefix::default(),
-        uploads.as_ref(),
-        &survey,
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let again = sync_prefixes(&local, "", uploads.as_ref(), "H12604").await;
     assert_eq!((again.copied, again.skipped, again.bytes), (0, 40, 0));
 
-    let across = sync(
-        uploads.as_ref(),
-        &survey,
-        &products,
-        &Prefix::new("mirror").unwrap(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let across = sync_prefixes(uploads.as_ref(), "H12604", &products, "mirror").await;
     assert_eq!(across.copied, 40);
     let cid = products.cid(&key("mirror/raw/7.all")).await.unwrap();
     assert_eq!(cid, cid_of_bytes(&data(1007, 7)));
 
     let back = tempfile::tempdir().unwrap();
-    let down = sync(
-        &products,
-        &Prefix::new("mirror").unwrap(),
-        &DirStore::new(back.path()),
-        &Prefix::default(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let down = sync_prefixes(&products, "mirror", &DirStore::new(back.path()), "").await;
     assert_eq!(down.copied, 40);
     assert_eq!(
         std::fs::read(back.path().join("raw/39.all")).unwrap(),
@@ -394,15 +369,7 @@ async fn an_interrupted_sync_resumes_without_recopying() {
         "{landed} objects landed before the interruption"
     );
 
-    let resumed = sync(
-        local.as_ref(),
-        &Prefix::default(),
-        bucket.as_ref(),
-        &Prefix::default(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let resumed = sync_prefixes(local.as_ref(), "", bucket.as_ref(), "").await;
     assert_eq!(resumed.skipped, landed, "everything that landed is skipped");
     assert_eq!(resumed.copied, 200 - landed);
     for i in [0, 99, 199] {
@@ -442,15 +409,7 @@ async fn buckets_of_one_service_copy_server_side_and_list_cids_from_the_etag_cac
             .unwrap();
     }
 
-    let report = sync(
-        &work,
-        &Prefix::new("run").unwrap(),
-        &products,
-        &Prefix::new("H1").unwrap(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let report = sync_prefixes(&work, "run", &products, "H1").await;
     assert_eq!((report.copied, report.bytes), (11, 10 * 500 + 23));
     assert_eq!(
         products.get_bytes(&key("H1/3.tif")).await.unwrap(),
@@ -462,25 +421,17 @@ async fn buckets_of_one_service_copy_server_side_and_list_cids_from_the_etag_cac
         "the server-side copy of an object without metadata still has a known CID"
     );
 
-    // Every CID is now known from listings alone.
-    let listed = products
-        .list_all(&Prefix::new("H1").unwrap())
-        .await
-        .unwrap();
-    assert!(
-        listed.objects.iter().all(|o| o.cid.is_some()),
-        "{:?}",
-        listed.objects
-    );
-    let again = sync(
-        &work,
-        &Prefix::new("run").unwrap(),
-        &products,
-        &Prefix::new("H1").unwrap(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    // Every CID is now known from listings alone, on both sides: even the foreign object's,
+    // learned from the checksum S3 computed for its copy.
+    for (store, prefix) in [(&products, "H1"), (&work, "run")] {
+        let listed = store.list_all(&Prefix::new(prefix).unwrap()).await.unwrap();
+        assert!(
+            listed.objects.iter().all(|o| o.cid.is_some()),
+            "{:?}",
+            listed.objects
+        );
+    }
+    let again = sync_prefixes(&work, "run", &products, "H1").await;
     assert_eq!((again.copied, again.skipped), (0, 11));
 
     // Rewritten behind our back with the same size: the ETag changes, so the cache misses and
@@ -493,15 +444,7 @@ async fn buckets_of_one_service_copy_server_side_and_list_cids_from_the_etag_cac
         .send()
         .await
         .unwrap();
-    let repaired = sync(
-        &work,
-        &Prefix::new("run").unwrap(),
-        &products,
-        &Prefix::new("H1").unwrap(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let repaired = sync_prefixes(&work, "run", &products, "H1").await;
     assert_eq!((repaired.copied, repaired.skipped), (1, 10));
     assert_eq!(
         products.get_bytes(&key("H1/3.tif")).await.unwrap(),
@@ -521,15 +464,7 @@ async fn stores_of_different_services_never_copy_server_side() {
     here.put_bytes(&key("a"), b"from the first server".to_vec())
         .await
         .unwrap();
-    let copied = sync(
-        &here,
-        &Prefix::default(),
-        &there,
-        &Prefix::default(),
-        &SyncOptions::default(),
-    )
-    .await
-    .unwrap();
+    let copied = sync_prefixes(&here, "", &there, "").await;
     assert_eq!(copied.copied, 1);
     assert_eq!(
         there.get_bytes(&key("a")).await.unwrap(),
