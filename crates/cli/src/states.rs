@@ -83,7 +83,7 @@ struct RunArgs {
     /// State machine name (context object, ARNs, mock lookup); defaults to the file stem
     #[arg(long)]
     state_machine: Option<String>,
-    /// Execution name; defaults to a random UUID
+    /// Execution name; defaults to a unique `<state machine>-<pid>-<nanoseconds>`
     #[arg(long)]
     name: Option<String>,
     /// Workflow type the definition is meant for
@@ -207,7 +207,7 @@ fn execute(args: RunArgs, prepared: Prepared) -> Result<ExitCode> {
     let execution_name = args
         .name
         .clone()
-        .unwrap_or_else(|| uuid_like(&prepared.machine_name));
+        .unwrap_or_else(|| unique_name(&prepared.machine_name));
     let request = ExecutionRequest::new(prepared.machine_name, execution_name, prepared.input);
     let result = runtime.block_on(engine.execute(&prepared.machine, request));
     let mut out = match (&result.status, &result.output, &result.error) {
@@ -233,8 +233,8 @@ fn execute(args: RunArgs, prepared: Prepared) -> Result<ExitCode> {
     })
 }
 
-/// A unique execution name without another dependency: name, process id and time.
-fn uuid_like(machine: &str) -> String {
+/// A unique execution name without another dependency: machine name, process id and time.
+fn unique_name(machine: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
