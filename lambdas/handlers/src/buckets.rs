@@ -26,7 +26,10 @@ impl S3Buckets {
         // server-side, and never with stores of another client.
         static CLIENTS: AtomicUsize = AtomicUsize::new(0);
         Self {
-            service: format!("leadline-lambdas#{}", CLIENTS.fetch_add(1, Ordering::Relaxed)),
+            service: format!(
+                "leadline-lambdas#{}",
+                CLIENTS.fetch_add(1, Ordering::Relaxed)
+            ),
             client,
             etags: Arc::new(EtagCidCache::in_memory()),
         }

@@ -92,9 +92,13 @@ pub struct Event {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Started {
-    New { arn: String },
+    New {
+        arn: String,
+    },
     /// An execution of that name exists already: a duplicate request, not an error.
-    Existing { arn: String },
+    Existing {
+        arn: String,
+    },
 }
 
 impl Started {

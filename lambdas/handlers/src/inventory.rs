@@ -145,8 +145,10 @@ pub async fn handle(
     };
     inventory.manifest = inventory.manifest()?.cid().to_string();
 
-    let mut classes: BTreeMap<Class, ClassCount> =
-        Class::ALL.iter().map(|c| (*c, ClassCount::default())).collect();
+    let mut classes: BTreeMap<Class, ClassCount> = Class::ALL
+        .iter()
+        .map(|c| (*c, ClassCount::default()))
+        .collect();
     for entry in &inventory.objects {
         let count = classes.entry(entry.class).or_default();
         count.files += 1;

@@ -10,12 +10,15 @@
 //! - [`api`]: the run API's routes (shared with the twin's HTTP server);
 //! - [`notify`]: execution status changes → webhooks.
 
+pub mod api;
 pub mod buckets;
 pub mod classify;
 pub mod executions;
 pub mod inventory;
+pub mod notify;
 pub mod parameters;
 pub mod plan;
+pub mod publish;
 pub mod trigger;
 
 /// The git commit this build comes from (DESIGN §3, provenance).

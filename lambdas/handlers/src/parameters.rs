@@ -53,9 +53,10 @@ fn vessel_file(text: &str) -> bool {
 /// Checks one survey parameter, returning what it should look like when it is wrong.
 fn check(name: &str, text: &str) -> Result<(), String> {
     let (ok, expected) = match name {
-        "resolution" | "tide_measured" | "tide_zoning" => {
-            (metres(text), "a length in metres such as \"0.5m\"".to_owned())
-        }
+        "resolution" | "tide_measured" | "tide_zoning" => (
+            metres(text),
+            "a length in metres such as \"0.5m\"".to_owned(),
+        ),
         "filter_threshold" => (number(text), "a positive number such as \"1.6\"".to_owned()),
         "output_crs" => (epsg(text), "an EPSG code such as \"EPSG:32619\"".to_owned()),
         "iho_order" => (
@@ -167,7 +168,10 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         for (text, fragment) in [
-            ("resolution = \"fast\"", "`resolution` = \"fast\": expected a length"),
+            (
+                "resolution = \"fast\"",
+                "`resolution` = \"fast\": expected a length",
+            ),
             ("resolution = 0.5", "`resolution` must be a string"),
             ("iho_order = \"S44_3\"", "one of S44_EXCLUSIVE"),
             ("output_crs = \"--help\"", "an EPSG code"),
@@ -177,7 +181,10 @@ mod tests {
             ("colour = \"red\"", "unknown parameter `colour`"),
             ("resolution = ", "not valid TOML"),
             ("[predicates]\nsonar = true", "unknown branch"),
-            ("[predicates]\nprocessor = { klass = \"raw\" }", "unknown operator `klass`"),
+            (
+                "[predicates]\nprocessor = { klass = \"raw\" }",
+                "unknown operator `klass`",
+            ),
             ("predicates = 3", "must be a table"),
         ] {
             let error = parse("H1/leadline.toml", text).unwrap_err();

@@ -409,7 +409,11 @@ mod tests {
         let plan = decide(&predicates, &input, &inv);
         assert!(!plan.processor.run);
         assert_eq!(plan.processor.reason, "false is false");
-        assert_eq!(plan.grids.len(), 1, "no processor exports when it is skipped");
+        assert_eq!(
+            plan.grids.len(),
+            1,
+            "no processor exports when it is skipped"
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub struct NamedObject {
 #[serde(untagged)]
 pub enum TriggerEvent {
     Notification(S3Event),
-    EventBridge(EventBridgeEvent<ObjectCreated>),
+    EventBridge(Box<EventBridgeEvent<ObjectCreated>>),
 }
 
 /// An object-created report: bucket and decoded key.
@@ -315,7 +315,10 @@ mod tests {
 
     #[test]
     fn notification_keys_are_form_decoded() {
-        assert_eq!(decode_notification_key("red+flower%2B1.jpg"), "red flower+1.jpg");
+        assert_eq!(
+            decode_notification_key("red+flower%2B1.jpg"),
+            "red flower+1.jpg"
+        );
         assert_eq!(decode_notification_key("H%2F1/.done"), "H/1/.done");
     }
 }
