@@ -138,14 +138,14 @@ pub struct Resources {
 impl Environment {
     /// Reads `path`; the environment's name is the file stem.
     pub fn load(path: &Path) -> Result<Self, RenderError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RenderError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| RenderError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let mut environment: Environment =
-            toml::from_str(&text).map_err(|source| RenderError::Environment {
+            toml::from_str(&text).map_err(|error| RenderError::Environment {
                 path: path.to_path_buf(),
-                source: Box::new(source),
+                error: Box::new(error),
             })?;
         environment.name = path
             .file_stem()

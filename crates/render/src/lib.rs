@@ -24,21 +24,22 @@ pub const RELEASE: &str = env!("CARGO_PKG_VERSION");
 const MACHINE_SUFFIX: &str = ".asl.json.tera";
 
 #[derive(Debug, thiserror::Error)]
+/// Causes are part of each message (fields are not `source`s), so a report chains nothing twice.
 pub enum RenderError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("invalid environment {path}: {source}")]
+    #[error("invalid environment {path}: {error}")]
     Environment {
         path: PathBuf,
-        source: Box<toml::de::Error>,
+        error: Box<toml::de::Error>,
     },
     #[error("{}:{}: {key}: {rule}", path.display(), line.map_or("?".to_owned(), |l| l.to_string()))]
     InvalidValue {
@@ -52,7 +53,7 @@ pub enum RenderError {
     #[error("no {what} in {dir}")]
     Empty { what: &'static str, dir: PathBuf },
     /// Tera's report names the template, the line and column, and the offending variable.
-    #[error("template error: {0}")]
+    #[error("template error: {}", report(.0))]
     Template(Box<tera::Error>),
     #[error("{template} rendered invalid JSON for environment '{environment}': {message}\n  rendered line {line}: {text}")]
     Json {
@@ -68,6 +69,15 @@ pub enum RenderError {
         environment: String,
         diagnostics: String,
     },
+}
+
+/// Tera's report without its own leading "error: " (the CLI already says it once).
+fn report(error: &tera::Error) -> String {
+    let text = error.to_string();
+    match text.strip_prefix("error: ") {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
 }
 
 impl From<tera::Error> for RenderError {
@@ -131,9 +141,9 @@ impl Project {
         let mut sources = Vec::new();
         for file in &files {
             let path = dir.join(file);
-            let text = std::fs::read_to_string(&path).map_err(|source| RenderError::Read {
+            let text = std::fs::read_to_string(&path).map_err(|error| RenderError::Read {
                 path: path.clone(),
-                source,
+                error,
             })?;
             sources.push((format!("templates/{file}"), text));
         }
@@ -171,7 +181,7 @@ impl Project {
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(RenderError::Read { path, source }),
+            Err(error) => Err(RenderError::Read { path, error }),
         }
     }
 
@@ -199,9 +209,9 @@ impl Project {
         if !dir.is_dir() {
             return Ok(Vec::new());
         }
-        let read_error = |source| RenderError::Read {
+        let read_error = |error| RenderError::Read {
             path: dir.clone(),
-            source,
+            error,
         };
         let mut orphans = Vec::new();
         for env in std::fs::read_dir(&dir).map_err(read_error)? {
@@ -230,9 +240,9 @@ impl Project {
             return Ok(false);
         }
         let path = self.root.join(&rendered.path);
-        let write_error = |source| RenderError::Write {
+        let write_error = |error| RenderError::Write {
             path: path.clone(),
-            source,
+            error,
         };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(write_error)?;
@@ -318,9 +328,9 @@ fn one_line(body: &str, _: tera::Kwargs, _: &tera::State) -> String {
 }
 
 fn list(dir: &Path) -> Result<Vec<String>, RenderError> {
-    let read_error = |source| RenderError::Read {
+    let read_error = |error| RenderError::Read {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
