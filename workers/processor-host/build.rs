@@ -1,0 +1,5 @@
+//! Embeds the git commit (DESIGN §3, provenance): `--version` names it.
+
+fn main() {
+    leadline_buildinfo::emit_git_commit();
+}
