@@ -4,6 +4,7 @@
 
 pub mod activity_api;
 
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -95,6 +96,46 @@ impl Moto {
             .endpoint_url(self.endpoint())
             .build();
         aws_sdk_secretsmanager::Client::from_conf(config)
+    }
+
+    /// A Step Functions client for this server.
+    pub fn sfn_client(&self) -> aws_sdk_sfn::Client {
+        let config = aws_sdk_sfn::Config::builder()
+            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sfn::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "leadline-testkit",
+            ))
+            .endpoint_url(self.endpoint())
+            .build();
+        aws_sdk_sfn::Client::from_conf(config)
+    }
+
+    /// Makes moto run the state machines it is given (Pass, Wait, Fail, …) instead of only
+    /// recording executions as running.
+    pub fn execute_state_machines(&self) {
+        let body = r#"{"stepfunctions":{"execute_state_machine":true}}"#;
+        let request = format!(
+            "POST /moto-api/config HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        let mut stream = TcpStream::connect(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
+            .unwrap_or_else(|e| panic!("cannot reach moto: {e}"));
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("cannot configure moto: {e}"));
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        let status = answer.split_whitespace().nth(1).unwrap_or_default();
+        assert!(
+            status.starts_with('2'),
+            "moto refused the configuration: {answer}"
+        );
     }
 
     /// Environment for child processes (the `leadline` binary, the AWS CLI) to reach this server.

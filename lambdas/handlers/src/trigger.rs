@@ -271,7 +271,22 @@ impl Trigger {
             "prefix": prefix.as_str(),
             "parameters": parameters,
         });
-        let started = self.executions.start(&name, &input.to_string()).await?;
+        // Step Functions answers a repeated start of a running execution as if it were new;
+        // asking first tells a duplicate apart (a race between two duplicates still starts
+        // one execution: same name, same input).
+        let started = match self
+            .executions
+            .describe(&self.executions.execution_arn(&name))
+            .await
+        {
+            Ok(existing) => Started::Existing {
+                arn: existing.summary.arn,
+            },
+            Err(ExecutionsError::NotFound(_)) => {
+                self.executions.start(&name, &input.to_string()).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(StartedRun {
             survey: survey.to_owned(),
             new: matches!(started, Started::New { .. }),
