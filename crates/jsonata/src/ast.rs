@@ -1,0 +1,98 @@
+//! The syntax tree the parser builds and the evaluator walks. Paths are already normalised
+//! (as jsonata-js's `processAST` does): a name is a one-step path, `a.b.c` is one path of three
+//! steps, and a predicate on a path step is a *stage* of that step, applied per input item.
+
+use std::rc::Rc;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub position: usize,
+    /// Filters applied to the node's whole result (`$x[0]`, `[1,2,3][0]`).
+    pub predicates: Vec<Node>,
+    /// Filters applied per item when the node is a path step (`Phone[type='home']`).
+    pub stages: Vec<Node>,
+    /// `expr{key: value}` grouping.
+    pub group: Option<Vec<(Node, Node)>>,
+    /// `expr[]`: keep a singleton result as an array.
+    pub keep_array: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Str(String),
+    Num(f64),
+    Value(serde_json::Value),
+    Regex(Rc<regex::Regex>),
+    Name(String),
+    Var(String),
+    Wildcard,
+    Descendants,
+    Path {
+        steps: Vec<Node>,
+        keep_singleton: bool,
+    },
+    /// Array constructor; `cons` marks it as a first or last path step, whose arrays are not
+    /// flattened into the surrounding sequence.
+    Array {
+        items: Vec<Node>,
+        cons: bool,
+    },
+    Object(Vec<(Node, Node)>),
+    Neg(Box<Node>),
+    Binary {
+        op: &'static str,
+        lhs: Box<Node>,
+        rhs: Box<Node>,
+    },
+    Range(Box<Node>, Box<Node>),
+    Condition {
+        test: Box<Node>,
+        then: Box<Node>,
+        otherwise: Option<Box<Node>>,
+    },
+    Block(Vec<Node>),
+    Bind(String, Box<Node>),
+    Apply(Box<Node>, Box<Node>),
+    Call {
+        func: Box<Node>,
+        args: Vec<Node>,
+    },
+    /// A call with `?` placeholders: a partial application.
+    Partial {
+        func: Box<Node>,
+        args: Vec<Option<Node>>,
+    },
+    Lambda(Rc<LambdaDef>),
+    Sort(Vec<SortTerm>),
+    Transform {
+        pattern: Box<Node>,
+        update: Box<Node>,
+        delete: Option<Box<Node>>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct LambdaDef {
+    pub params: Vec<String>,
+    pub body: Node,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SortTerm {
+    pub descending: bool,
+    pub expr: Node,
+}
+
+impl Node {
+    pub fn new(kind: Kind, position: usize) -> Self {
+        Node {
+            kind,
+            position,
+            predicates: Vec::new(),
+            stages: Vec::new(),
+            group: None,
+            keep_array: false,
+        }
+    }
+}

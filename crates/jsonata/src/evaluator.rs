@@ -1,0 +1,930 @@
+//! The tree-walking evaluator, following jsonata-js's semantics: path steps map over a
+//! sequence and flatten, predicates filter (numbers index, anything else is a test), a
+//! sequence of one collapses to its item, and `undefined` (no match) is not `null`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use crate::ast::{Kind, Node, SortTerm};
+use crate::error::Error;
+use crate::functions;
+use crate::value::{deep_equal, ArrayFlags, Function, Object, Value};
+
+/// Deep enough for the documentation's recursive examples, shallow enough that the native
+/// stack of a test thread (2 MiB) never overflows first.
+const MAX_DEPTH: usize = 250;
+
+/// A variable scope: blocks and lambda calls open a child; `:=` binds in the innermost.
+#[derive(Debug, Default)]
+pub(crate) struct Scope {
+    vars: RefCell<HashMap<String, Value>>,
+    parent: Option<Rc<Scope>>,
+}
+
+impl Scope {
+    pub fn child(parent: &Rc<Scope>) -> Rc<Scope> {
+        Rc::new(Scope {
+            vars: RefCell::default(),
+            parent: Some(parent.clone()),
+        })
+    }
+
+    pub fn bind(&self, name: &str, value: Value) {
+        self.vars.borrow_mut().insert(name.to_string(), value);
+    }
+
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.vars.borrow().get(name) {
+            return Some(v.clone());
+        }
+        self.parent.as_ref().and_then(|p| p.lookup(name))
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Evaluator {
+    depth: Cell<usize>,
+}
+
+impl Evaluator {
+    pub fn eval(&self, node: &Node, input: &Value, scope: &Rc<Scope>) -> Result<Value, Error> {
+        let depth = self.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            return Err(Error::dynamic(
+                "U1001",
+                node.position,
+                "Stack overflow error: check for non-terminating recursive function",
+            ));
+        }
+        self.depth.set(depth);
+        let result = self.eval_inner(node, input, scope);
+        self.depth.set(depth - 1);
+        let mut result = result?;
+        for predicate in &node.predicates {
+            result = self.filter(predicate, result, scope)?;
+        }
+        if let Some(pairs) = &node.group {
+            result = self.group(pairs, result, scope)?;
+        }
+        Ok(collapse(result, node.keep_array))
+    }
+
+    fn eval_inner(&self, node: &Node, input: &Value, scope: &Rc<Scope>) -> Result<Value, Error> {
+        let pos = node.position;
+        Ok(match &node.kind {
+            Kind::Str(s) => Value::string(s.as_str()),
+            Kind::Num(n) => Value::Number(*n),
+            Kind::Value(v) => Value::from_json(v),
+            Kind::Regex(re) => Value::Function(Rc::new(Function::Regex(re.clone()))),
+            Kind::Name(name) => lookup(input, name),
+            Kind::Var(name) if name.is_empty() => match input {
+                Value::Array(items, f) if f.outer_wrapper => {
+                    items.first().cloned().unwrap_or(Value::Undefined)
+                }
+                other => other.clone(),
+            },
+            Kind::Var(name) => match scope.lookup(name) {
+                Some(v) => v,
+                None => functions::lookup(name).map_or(Value::Undefined, |b| {
+                    Value::Function(Rc::new(Function::Builtin(b)))
+                }),
+            },
+            Kind::Wildcard => wildcard(input),
+            Kind::Descendants => {
+                let mut out = Vec::new();
+                descendants(input, &mut out);
+                if out.len() == 1 {
+                    out.pop().unwrap_or(Value::Undefined)
+                } else {
+                    Value::sequence(out)
+                }
+            }
+            Kind::Path {
+                steps,
+                keep_singleton,
+            } => self.path(steps, *keep_singleton, input, scope)?,
+            Kind::Array { items, cons } => {
+                let mut out = Vec::new();
+                for item in items {
+                    let v = self.eval(item, input, scope)?;
+                    match (v, &item.kind) {
+                        (Value::Undefined, _) => {}
+                        (v, Kind::Array { .. }) => out.push(v),
+                        (v, _) => out.extend(v.into_items()),
+                    }
+                }
+                Value::Array(
+                    Rc::new(out),
+                    ArrayFlags {
+                        cons: *cons,
+                        ..ArrayFlags::default()
+                    },
+                )
+            }
+            Kind::Object(pairs) => self.group(pairs, input.clone(), scope)?,
+            Kind::Neg(operand) => match self.eval(operand, input, scope)? {
+                Value::Undefined => Value::Undefined,
+                Value::Number(n) => Value::Number(-n),
+                _ => {
+                    return Err(Error::dynamic(
+                        "D1002",
+                        pos,
+                        "Cannot negate a non-numeric value",
+                    ))
+                }
+            },
+            Kind::Binary { op, lhs, rhs } => self.binary(op, lhs, rhs, input, scope, pos)?,
+            Kind::Range(lo, hi) => range(
+                self.eval(lo, input, scope)?,
+                self.eval(hi, input, scope)?,
+                pos,
+            )?,
+            Kind::Condition {
+                test,
+                then,
+                otherwise,
+            } => {
+                if self.eval(test, input, scope)?.truthy() {
+                    self.eval(then, input, scope)?
+                } else if let Some(otherwise) = otherwise {
+                    self.eval(otherwise, input, scope)?
+                } else {
+                    Value::Undefined
+                }
+            }
+            Kind::Block(items) => {
+                let inner = Scope::child(scope);
+                let mut last = Value::Undefined;
+                for item in items {
+                    last = self.eval(item, input, &inner)?;
+                }
+                last
+            }
+            Kind::Bind(name, rhs) => {
+                let v = self.eval(rhs, input, scope)?;
+                scope.bind(name, v.clone());
+                v
+            }
+            Kind::Apply(lhs, rhs) => {
+                let arg = self.eval(lhs, input, scope)?;
+                if let Kind::Call { func, args } = &rhs.kind {
+                    // `x ~> $f(a)` is `$f(x, a)`.
+                    let f = self.eval(func, input, scope)?;
+                    let mut values = vec![arg];
+                    for a in args {
+                        values.push(self.eval(a, input, scope)?);
+                    }
+                    self.apply(&f, values, input, rhs.position)?
+                } else {
+                    let f = self.eval(rhs, input, scope)?;
+                    if !matches!(f, Value::Function(_)) {
+                        return Err(Error::type_error("T2006", pos, "The right side of the function application operator ~> must be a function"));
+                    }
+                    if matches!(arg, Value::Function(_)) {
+                        Value::Function(Rc::new(Function::Chain(arg, f)))
+                    } else {
+                        self.apply(&f, vec![arg], input, pos)?
+                    }
+                }
+            }
+            Kind::Call { func, args } => {
+                let f = self.eval(func, input, scope)?;
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a, input, scope)?);
+                }
+                self.apply(&f, values, input, pos)?
+            }
+            Kind::Partial { func, args } => {
+                let f = self.eval(func, input, scope)?;
+                if !matches!(f, Value::Function(_)) {
+                    return Err(Error::type_error(
+                        "T1008",
+                        pos,
+                        "Attempted to partially apply a non-function",
+                    ));
+                }
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(match a {
+                        Some(a) => Some(self.eval(a, input, scope)?),
+                        None => None,
+                    });
+                }
+                Value::Function(Rc::new(Function::Partial {
+                    func: f,
+                    args: values,
+                }))
+            }
+            Kind::Lambda(def) => Value::Function(Rc::new(Function::Lambda {
+                def: def.clone(),
+                scope: scope.clone(),
+                input: input.clone(),
+            })),
+            Kind::Sort(terms) => self.sort(terms, input.clone().into_items(), scope)?,
+            Kind::Transform { .. } => Value::Function(Rc::new(Function::Transform {
+                node: Rc::new(node.clone()),
+                scope: scope.clone(),
+            })),
+        })
+    }
+
+    fn path(
+        &self,
+        steps: &[Node],
+        keep_singleton: bool,
+        input: &Value,
+        scope: &Rc<Scope>,
+    ) -> Result<Value, Error> {
+        let mut seq = match input {
+            Value::Array(items, _)
+                if !matches!(steps.first().map(|s| &s.kind), Some(Kind::Var(_))) =>
+            {
+                (**items).clone()
+            }
+            other => vec![other.clone()],
+        };
+        let mut result = Value::Undefined;
+        let last = steps.len().saturating_sub(1);
+        for (i, step) in steps.iter().enumerate() {
+            result = match &step.kind {
+                Kind::Array { cons: true, .. } if i == 0 => {
+                    self.eval(step, &Value::sequence(seq), scope)?
+                }
+                _ => self.step(step, &seq, scope, i == last)?,
+            };
+            match &result {
+                Value::Undefined => break,
+                Value::Array(items, _) if items.is_empty() => break,
+                _ => seq = result.clone().into_items(),
+            }
+        }
+        if keep_singleton {
+            result = match result {
+                Value::Array(items, mut flags) => {
+                    if flags.cons && !flags.sequence {
+                        Value::Array(
+                            Rc::new(vec![Value::Array(items, flags)]),
+                            ArrayFlags {
+                                sequence: true,
+                                keep_singleton: true,
+                                ..ArrayFlags::default()
+                            },
+                        )
+                    } else {
+                        flags.keep_singleton = true;
+                        Value::Array(items, flags)
+                    }
+                }
+                Value::Undefined => Value::Undefined,
+                other => Value::Array(
+                    Rc::new(vec![other]),
+                    ArrayFlags {
+                        sequence: true,
+                        keep_singleton: true,
+                        ..ArrayFlags::default()
+                    },
+                ),
+            };
+        }
+        Ok(result)
+    }
+
+    fn step(
+        &self,
+        step: &Node,
+        seq: &[Value],
+        scope: &Rc<Scope>,
+        last: bool,
+    ) -> Result<Value, Error> {
+        if let Kind::Sort(terms) = &step.kind {
+            let mut sorted = self.sort(terms, seq.to_vec(), scope)?;
+            for stage in &step.stages {
+                sorted = self.filter(stage, sorted, scope)?;
+            }
+            return Ok(sorted);
+        }
+        let mut results = Vec::with_capacity(seq.len());
+        for item in seq {
+            let mut r = self.eval(step, item, scope)?;
+            for stage in &step.stages {
+                r = self.filter(stage, r, scope)?;
+            }
+            if !r.is_undefined() {
+                results.push(r);
+            }
+        }
+        if last && results.len() == 1 && matches!(&results[0], Value::Array(_, f) if !f.sequence) {
+            return Ok(results.pop().unwrap_or(Value::Undefined));
+        }
+        let mut out = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Value::Array(items, f) if !f.cons => out.extend(items.iter().cloned()),
+                other => out.push(other),
+            }
+        }
+        Ok(Value::sequence(out))
+    }
+
+    /// `input[predicate]`: a number (or numbers) selects by index, counting from the end when
+    /// negative; any other value keeps the items for which it is truthy.
+    pub fn filter(
+        &self,
+        predicate: &Node,
+        input: Value,
+        scope: &Rc<Scope>,
+    ) -> Result<Value, Error> {
+        let items = input.into_items();
+        let mut out = Vec::new();
+        if let (Kind::Num(n), true) = (&predicate.kind, predicate.predicates.is_empty()) {
+            if let Some(item) = index(&items, *n) {
+                match item {
+                    Value::Array(..) => return Ok(item.clone()),
+                    other => out.push(other.clone()),
+                }
+            }
+            return Ok(Value::sequence(out));
+        }
+        let len = items.len();
+        for (i, item) in items.into_iter().enumerate() {
+            let r = self.eval(predicate, &item, scope)?;
+            let indexes = match &r {
+                Value::Number(n) => Some(vec![*n]),
+                Value::Array(xs, _)
+                    if !xs.is_empty() && xs.iter().all(|x| matches!(x, Value::Number(_))) =>
+                {
+                    Some(
+                        xs.iter()
+                            .filter_map(|x| {
+                                if let Value::Number(n) = x {
+                                    Some(*n)
+                                } else {
+                                    None
+                                }
+                            })
+                            .collect(),
+                    )
+                }
+                _ => None,
+            };
+            let keep = match indexes {
+                Some(ns) => ns.iter().any(|n| resolve_index(len, *n) == Some(i)),
+                None => r.truthy(),
+            };
+            if keep {
+                out.push(item);
+            }
+        }
+        Ok(Value::sequence(out))
+    }
+
+    /// Object construction and grouping: each item is assigned to the key its key expression
+    /// gives; the value expression then runs once per key over that key's items.
+    fn group(
+        &self,
+        pairs: &[(Node, Node)],
+        input: Value,
+        scope: &Rc<Scope>,
+    ) -> Result<Value, Error> {
+        let mut items = input.into_items();
+        if items.is_empty() {
+            items.push(Value::Undefined);
+        }
+        let mut groups: IndexMap<Rc<str>, (Value, usize)> = IndexMap::new();
+        for item in items {
+            for (i, (key_node, _)) in pairs.iter().enumerate() {
+                let key = match self.eval(key_node, &item, scope)? {
+                    Value::Undefined => continue,
+                    Value::String(s) => s,
+                    other => {
+                        return Err(Error::type_error(
+                            "T1003",
+                            key_node.position,
+                            format!(
+                                "Key in object structure must evaluate to a string; got: {}",
+                                other.type_name()
+                            ),
+                        ));
+                    }
+                };
+                match groups.get_mut(&key) {
+                    Some((data, idx)) => {
+                        if *idx != i {
+                            return Err(Error::dynamic(
+                                "D1009",
+                                key_node.position,
+                                format!("Multiple key definitions evaluate to same key: \"{key}\""),
+                            ));
+                        }
+                        *data = append(std::mem::replace(data, Value::Undefined), item.clone());
+                    }
+                    None => {
+                        groups.insert(key, (item.clone(), i));
+                    }
+                }
+            }
+        }
+        let mut out = Object::new();
+        for (key, (data, i)) in groups {
+            let v = self.eval(&pairs[i].1, &data, scope)?;
+            if !v.is_undefined() {
+                out.insert(key.to_string(), v);
+            }
+        }
+        Ok(Value::Object(Rc::new(out)))
+    }
+
+    fn sort(
+        &self,
+        terms: &[SortTerm],
+        items: Vec<Value>,
+        scope: &Rc<Scope>,
+    ) -> Result<Value, Error> {
+        let mut keyed = Vec::with_capacity(items.len());
+        for item in items {
+            let mut keys = Vec::with_capacity(terms.len());
+            for term in terms {
+                let k = self.eval(&term.expr, &item, scope)?;
+                if !matches!(k, Value::Undefined | Value::String(_) | Value::Number(_)) {
+                    return Err(Error::type_error("T2008", term.expr.position, "The expressions within an order-by clause must evaluate to numeric or string values"));
+                }
+                keys.push(k);
+            }
+            keyed.push((keys, item));
+        }
+        let sorted = merge_sort(
+            keyed,
+            &mut |a: &(Vec<Value>, Value), b: &(Vec<Value>, Value)| {
+                for (t, term) in terms.iter().enumerate() {
+                    let ord = match (&a.0[t], &b.0[t]) {
+                        (Value::Undefined, Value::Undefined) => continue,
+                        // Missing keys sort last whatever the direction.
+                        (Value::Undefined, _) => return Ok(true),
+                        (_, Value::Undefined) => return Ok(false),
+                        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+                        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+                        _ => {
+                            return Err(Error::type_error(
+                                "T2007",
+                                term.expr.position,
+                                "Type mismatch when comparing values in order-by clause",
+                            ));
+                        }
+                    };
+                    match ord {
+                        Some(std::cmp::Ordering::Equal) | None => continue,
+                        Some(o) => return Ok((o == std::cmp::Ordering::Greater) != term.descending),
+                    }
+                }
+                Ok(false)
+            },
+        )?;
+        Ok(Value::sequence(
+            sorted.into_iter().map(|(_, v)| v).collect(),
+        ))
+    }
+
+    fn binary(
+        &self,
+        op: &str,
+        lhs: &Node,
+        rhs: &Node,
+        input: &Value,
+        scope: &Rc<Scope>,
+        pos: usize,
+    ) -> Result<Value, Error> {
+        let l = self.eval(lhs, input, scope)?;
+        match op {
+            "and" => {
+                return Ok(Value::Bool(
+                    l.truthy() && self.eval(rhs, input, scope)?.truthy(),
+                ))
+            }
+            "or" => {
+                return Ok(Value::Bool(
+                    l.truthy() || self.eval(rhs, input, scope)?.truthy(),
+                ))
+            }
+            "?:" => {
+                return if l.truthy() {
+                    Ok(l)
+                } else {
+                    self.eval(rhs, input, scope)
+                }
+            }
+            "??" => {
+                return if l.is_undefined() {
+                    self.eval(rhs, input, scope)
+                } else {
+                    Ok(l)
+                }
+            }
+            _ => {}
+        }
+        let r = self.eval(rhs, input, scope)?;
+        Ok(match op {
+            "+" | "-" | "*" | "/" | "%" => {
+                let (x, y) = match (&l, &r) {
+                    (Value::Number(x), Value::Number(y)) => (*x, *y),
+                    (Value::Number(_) | Value::Undefined, Value::Number(_) | Value::Undefined) => {
+                        return Ok(Value::Undefined)
+                    }
+                    (Value::Number(_) | Value::Undefined, _) => {
+                        return Err(Error::type_error(
+                            "T2002",
+                            pos,
+                            format!(
+                                "The right side of the \"{op}\" operator must evaluate to a number"
+                            ),
+                        ));
+                    }
+                    _ => {
+                        return Err(Error::type_error(
+                            "T2001",
+                            pos,
+                            format!(
+                                "The left side of the \"{op}\" operator must evaluate to a number"
+                            ),
+                        ))
+                    }
+                };
+                let n = match op {
+                    "+" => x + y,
+                    "-" => x - y,
+                    "*" => x * y,
+                    "/" => x / y,
+                    _ => x % y,
+                };
+                if !n.is_finite() {
+                    return Err(Error::dynamic(
+                        "D1001",
+                        pos,
+                        format!("Number out of range: {n}"),
+                    ));
+                }
+                Value::Number(n)
+            }
+            "=" => Value::Bool(!l.is_undefined() && !r.is_undefined() && deep_equal(&l, &r)),
+            "!=" => Value::Bool(!l.is_undefined() && !r.is_undefined() && !deep_equal(&l, &r)),
+            "<" | "<=" | ">" | ">=" => {
+                let comparable =
+                    |v: &Value| matches!(v, Value::Undefined | Value::String(_) | Value::Number(_));
+                if !comparable(&l) || !comparable(&r) {
+                    return Err(Error::type_error("T2010", pos, format!("The expressions either side of operator \"{op}\" must evaluate to numeric or string values")));
+                }
+                let ord = match (&l, &r) {
+                    (Value::Undefined, _) | (_, Value::Undefined) => return Ok(Value::Undefined),
+                    (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+                    (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+                    _ => {
+                        return Err(Error::type_error("T2009", pos, format!("The values either side of operator \"{op}\" must be of the same data type")));
+                    }
+                };
+                use std::cmp::Ordering::*;
+                Value::Bool(match (op, ord) {
+                    (_, None) => false,
+                    ("<", Some(o)) => o == Less,
+                    ("<=", Some(o)) => o != Greater,
+                    (">", Some(o)) => o == Greater,
+                    (_, Some(o)) => o != Less,
+                })
+            }
+            "&" => {
+                let mut s = String::new();
+                for v in [&l, &r] {
+                    if !v.is_undefined() {
+                        s.push_str(&functions::string::stringify(v, false, pos)?);
+                    }
+                }
+                Value::string(s)
+            }
+            "in" => {
+                if l.is_undefined() {
+                    Value::Bool(false)
+                } else {
+                    Value::Bool(r.into_items().iter().any(|x| deep_equal(&l, x)))
+                }
+            }
+            _ => {
+                return Err(Error::syntax(
+                    "S0201",
+                    pos,
+                    format!("Unknown operator {op}"),
+                ))
+            }
+        })
+    }
+
+    /// Calls a function value with evaluated arguments.
+    pub fn apply(
+        &self,
+        f: &Value,
+        mut args: Vec<Value>,
+        input: &Value,
+        pos: usize,
+    ) -> Result<Value, Error> {
+        let Value::Function(func) = f else {
+            return Err(Error::type_error(
+                "T1006",
+                pos,
+                "Attempted to invoke a non-function",
+            ));
+        };
+        let depth = self.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            return Err(Error::dynamic(
+                "U1001",
+                pos,
+                "Stack overflow error: check for non-terminating recursive function",
+            ));
+        }
+        self.depth.set(depth);
+        let result = match &**func {
+            Function::Lambda {
+                def,
+                scope,
+                input: captured,
+            } => {
+                let inner = Scope::child(scope);
+                for (i, name) in def.params.iter().enumerate() {
+                    inner.bind(name, args.get(i).cloned().unwrap_or(Value::Undefined));
+                }
+                self.eval(&def.body, captured, &inner)
+            }
+            Function::Builtin(b) => {
+                if b.context && args.len() < b.min_args {
+                    args.insert(0, input.clone());
+                }
+                (b.func)(self, &mut functions::Args::new(b.name, args, input, pos))
+            }
+            Function::Partial { func, args: bound } => {
+                let mut supplied = args.into_iter();
+                let full = bound
+                    .iter()
+                    .map(|a| {
+                        a.clone()
+                            .unwrap_or_else(|| supplied.next().unwrap_or(Value::Undefined))
+                    })
+                    .collect();
+                self.apply(func, full, input, pos)
+            }
+            Function::Regex(re) => Ok(match args.first() {
+                Some(Value::String(s)) => functions::string::regex_matches(re, s)
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Value::Undefined),
+                _ => Value::Undefined,
+            }),
+            Function::Transform { node, scope } => self.transform(
+                node,
+                scope,
+                args.into_iter().next().unwrap_or(Value::Undefined),
+            ),
+            Function::Chain(first, second) => {
+                let mid = self.apply(first, args, input, pos)?;
+                self.apply(second, vec![mid], input, pos)
+            }
+        };
+        self.depth.set(depth - 1);
+        result.map(|v| collapse(v, false))
+    }
+
+    /// `|pattern|update,delete|` applied to `target`: a copy of `target` in which every object
+    /// the pattern selects is merged with `update` and loses the `delete` keys. Matches are
+    /// found by identity (the pattern shares the target's objects), so equal-looking objects
+    /// elsewhere are left alone.
+    fn transform(&self, node: &Node, scope: &Rc<Scope>, target: Value) -> Result<Value, Error> {
+        let Kind::Transform {
+            pattern,
+            update,
+            delete,
+        } = &node.kind
+        else {
+            return Ok(Value::Undefined);
+        };
+        if target.is_undefined() {
+            return Ok(Value::Undefined);
+        }
+        if !matches!(target, Value::Object(_) | Value::Array(..)) {
+            return Err(Error::type_error("T0410", node.position, "Argument 1 of the transform does not match function signature (an object or array)"));
+        }
+        let matches: Vec<Rc<Object>> = self
+            .eval(pattern, &target, scope)?
+            .into_items()
+            .into_iter()
+            .filter_map(|v| {
+                if let Value::Object(o) = v {
+                    Some(o)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        self.rebuild(&target, &matches, update, delete.as_deref(), scope)
+    }
+
+    fn rebuild(
+        &self,
+        v: &Value,
+        matches: &[Rc<Object>],
+        update: &Node,
+        delete: Option<&Node>,
+        scope: &Rc<Scope>,
+    ) -> Result<Value, Error> {
+        Ok(match v {
+            Value::Object(o) => {
+                let mut copy: Object = (**o).clone();
+                if matches.iter().any(|m| Rc::ptr_eq(m, o)) {
+                    match self.eval(update, v, scope)? {
+                        Value::Undefined => {}
+                        Value::Object(u) => copy.extend(u.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                        _ => return Err(Error::type_error("T2011", update.position, "The insert/update clause of the transform expression must evaluate to an object")),
+                    }
+                    if let Some(delete) = delete {
+                        for key in self.eval(delete, v, scope)?.into_items() {
+                            let Value::String(key) = key else {
+                                return Err(Error::type_error("T2012", delete.position, "The delete clause of the transform expression must evaluate to a string or array of strings"));
+                            };
+                            copy.shift_remove(&*key);
+                        }
+                    }
+                }
+                let mut out = Object::with_capacity(copy.len());
+                for (k, child) in copy {
+                    let child = self.rebuild(&child, matches, update, delete, scope)?;
+                    out.insert(k, child);
+                }
+                Value::Object(Rc::new(out))
+            }
+            Value::Array(items, flags) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    out.push(self.rebuild(item, matches, update, delete, scope)?);
+                }
+                Value::Array(Rc::new(out), *flags)
+            }
+            other => other.clone(),
+        })
+    }
+}
+
+/// A sequence of one becomes its item (unless `[]` asked to keep it); an empty one, undefined.
+fn collapse(v: Value, keep_array: bool) -> Value {
+    match v {
+        Value::Array(items, mut flags) if flags.sequence => {
+            flags.keep_singleton |= keep_array;
+            match items.len() {
+                0 => Value::Undefined,
+                1 if !flags.keep_singleton => items[0].clone(),
+                _ => Value::Array(items, flags),
+            }
+        }
+        other => other,
+    }
+}
+
+fn resolve_index(len: usize, n: f64) -> Option<usize> {
+    let i = n.floor();
+    let i = if i < 0.0 { len as f64 + i } else { i };
+    (i >= 0.0 && i < len as f64).then_some(i as usize)
+}
+
+fn index(items: &[Value], n: f64) -> Option<&Value> {
+    resolve_index(items.len(), n).and_then(|i| items.get(i))
+}
+
+/// The field `key` of an object, or of every object in an array (flattened one level).
+pub(crate) fn lookup(input: &Value, key: &str) -> Value {
+    match input {
+        Value::Array(items, _) => {
+            let mut out = Vec::new();
+            for item in items.iter() {
+                match lookup(item, key) {
+                    Value::Undefined => {}
+                    Value::Array(xs, _) => out.extend(xs.iter().cloned()),
+                    v => out.push(v),
+                }
+            }
+            Value::sequence(out)
+        }
+        Value::Object(o) => o.get(key).cloned().unwrap_or(Value::Undefined),
+        _ => Value::Undefined,
+    }
+}
+
+fn wildcard(input: &Value) -> Value {
+    let input = match input {
+        Value::Array(items, f) if f.outer_wrapper && !items.is_empty() => &items[0],
+        other => other,
+    };
+    let mut out = Vec::new();
+    let mut push = |v: &Value| match v {
+        Value::Array(..) => flatten(v, &mut out),
+        Value::Undefined => {}
+        other => out.push(other.clone()),
+    };
+    match input {
+        Value::Object(o) => o.values().for_each(&mut push),
+        Value::Array(items, _) => items.iter().for_each(&mut push),
+        _ => {}
+    }
+    Value::sequence(out)
+}
+
+pub(crate) fn flatten(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Array(items, _) => items.iter().for_each(|i| flatten(i, out)),
+        other => out.push(other.clone()),
+    }
+}
+
+fn descendants(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Array(items, _) => items.iter().for_each(|i| descendants(i, out)),
+        Value::Undefined => {}
+        other => {
+            out.push(other.clone());
+            if let Value::Object(o) = other {
+                o.values().for_each(|c| descendants(c, out));
+            }
+        }
+    }
+}
+
+/// `$append` semantics: undefined is the identity, scalars become one-item arrays.
+pub(crate) fn append(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Undefined, b) => b,
+        (a, Value::Undefined) => a,
+        (a, b) => {
+            let mut items = a.into_items();
+            items.extend(b.into_items());
+            Value::array(items)
+        }
+    }
+}
+
+fn range(lo: Value, hi: Value, pos: usize) -> Result<Value, Error> {
+    let int = |v: &Value| matches!(v, Value::Number(n) if n.fract() == 0.0);
+    if !lo.is_undefined() && !int(&lo) {
+        return Err(Error::type_error(
+            "T2003",
+            pos,
+            "The left side of the range operator (..) must evaluate to an integer",
+        ));
+    }
+    if !hi.is_undefined() && !int(&hi) {
+        return Err(Error::type_error(
+            "T2004",
+            pos,
+            "The right side of the range operator (..) must evaluate to an integer",
+        ));
+    }
+    let (Value::Number(lo), Value::Number(hi)) = (lo, hi) else {
+        return Ok(Value::Undefined);
+    };
+    if lo > hi {
+        return Ok(Value::Undefined);
+    }
+    if hi - lo >= 1e7 {
+        return Err(Error::dynamic(
+            "D2014",
+            pos,
+            "The size of the sequence allocated by the range operator (..) must not exceed 1e7",
+        ));
+    }
+    Ok(Value::array(
+        (lo as i64..=hi as i64)
+            .map(|n| Value::Number(n as f64))
+            .collect(),
+    ))
+}
+
+/// A stable merge sort with a fallible "a belongs after b" comparator, which is the shape of
+/// both `^(...)` and `$sort`'s user function.
+pub(crate) fn merge_sort<T: Clone>(
+    items: Vec<T>,
+    after: &mut dyn FnMut(&T, &T) -> Result<bool, Error>,
+) -> Result<Vec<T>, Error> {
+    if items.len() <= 1 {
+        return Ok(items);
+    }
+    let mut left = items;
+    let right = left.split_off(left.len() / 2);
+    let left = merge_sort(left, after)?;
+    let right = merge_sort(right, after)?;
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        let take_right = after(a, b)?;
+        let next = if take_right { r.next() } else { l.next() };
+        out.extend(next);
+    }
+    out.extend(l);
+    out.extend(r);
+    Ok(out)
+}

@@ -1,0 +1,34 @@
+//! Boolean functions.
+
+use super::{builtin, Args, Builtin};
+use crate::error::Error;
+use crate::evaluator::Evaluator;
+use crate::value::Value;
+
+pub(crate) const FUNCTIONS: &[Builtin] = &[
+    builtin("boolean", 1, true, 1, boolean),
+    builtin("not", 1, true, 1, not),
+    builtin("exists", 1, false, 1, exists),
+];
+
+fn boolean(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let v = a.value(0);
+    Ok(if v.is_undefined() {
+        Value::Undefined
+    } else {
+        Value::Bool(v.truthy())
+    })
+}
+
+fn not(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let v = a.value(0);
+    Ok(if v.is_undefined() {
+        Value::Undefined
+    } else {
+        Value::Bool(!v.truthy())
+    })
+}
+
+fn exists(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    Ok(Value::Bool(!a.value(0).is_undefined()))
+}

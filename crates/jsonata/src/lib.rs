@@ -1,0 +1,79 @@
+//! JSONata 2.0, the query language of Step Functions' JSONata mode, as a library over
+//! `serde_json`: this crate owns the lexer, the Pratt parser, the evaluator (JSONata's
+//! sequence semantics) and the built-in function library. It knows nothing of ASL; the
+//! `crates/asl` engine binds `$states` and maps errors to `States.QueryEvaluationError`.
+//!
+//! ```
+//! use leadline_jsonata::Expression;
+//! let e = Expression::parse("$sum(items.price)").unwrap();
+//! let input = serde_json::json!({"items": [{"price": 2}, {"price": 3}]});
+//! assert_eq!(e.evaluate(Some(&input)).unwrap(), Some(serde_json::json!(5)));
+//! ```
+
+mod ast;
+mod error;
+mod evaluator;
+mod functions;
+mod lexer;
+mod parser;
+mod pattern;
+mod value;
+
+use std::rc::Rc;
+
+pub use error::Error;
+
+use evaluator::{Evaluator, Scope};
+use value::{ArrayFlags, Value};
+
+/// A parsed expression, reusable across inputs.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    ast: ast::Node,
+}
+
+impl Expression {
+    pub fn parse(source: &str) -> Result<Self, Error> {
+        Ok(Expression {
+            ast: parser::parse(source)?,
+        })
+    }
+
+    /// Evaluates against `input` (`None`: no input). `Ok(None)` is JSONata's *undefined*,
+    /// the result of a query that matched nothing.
+    pub fn evaluate(
+        &self,
+        input: Option<&serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        self.evaluate_with(input, &serde_json::Map::new())
+    }
+
+    /// Evaluates with variables bound, e.g. `{"states": …}` makes `$states` available.
+    pub fn evaluate_with(
+        &self,
+        input: Option<&serde_json::Value>,
+        bindings: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let root = input.map_or(Value::Undefined, Value::from_json);
+        let scope = Rc::new(Scope::default());
+        scope.bind("$", root.clone());
+        for (name, value) in bindings {
+            scope.bind(name, Value::from_json(value));
+        }
+        // A top-level array is wrapped in a sequence of one, as jsonata-js does, so that path
+        // steps map over the array while `$` and `*` still see the array itself.
+        let input = match root {
+            Value::Array(..) => Value::Array(
+                Rc::new(vec![root]),
+                ArrayFlags {
+                    sequence: true,
+                    outer_wrapper: true,
+                    ..ArrayFlags::default()
+                },
+            ),
+            other => other,
+        };
+        let result = Evaluator::default().eval(&self.ast, &input, &scope)?;
+        Ok(result.to_json())
+    }
+}
