@@ -1,0 +1,69 @@
+//! docs.jsonata.org "Numeric functions" and "Aggregation functions".
+
+mod support;
+
+use serde_json::json;
+use support::eq;
+
+#[test]
+fn number() {
+    eq(r#"$number("5")"#, json!(5));
+    eq(
+        r#"["1", "2", "3", "4", "5"].$number()"#,
+        json!([1, 2, 3, 4, 5]),
+    );
+    eq(r#"$number("0x12")"#, json!(18));
+}
+
+#[test]
+fn abs_floor_ceil() {
+    eq("$abs(5)", json!(5));
+    eq("$abs(-5)", json!(5));
+    eq("$floor(5)", json!(5));
+    eq("$floor(5.3)", json!(5));
+    eq("$floor(5.8)", json!(5));
+    eq("$floor(-5.3)", json!(-6));
+    eq("$ceil(5)", json!(5));
+    eq("$ceil(5.3)", json!(6));
+    eq("$ceil(5.8)", json!(6));
+    eq("$ceil(-5.3)", json!(-5));
+}
+
+#[test]
+fn round() {
+    eq("$round(123.456)", json!(123));
+    eq("$round(123.456, 2)", json!(123.46));
+    eq("$round(123.456, -1)", json!(120));
+    eq("$round(123.456, -2)", json!(100));
+    eq("$round(11.5)", json!(12));
+    eq("$round(12.5)", json!(12));
+    eq("$round(125, -1)", json!(120));
+}
+
+#[test]
+fn power_and_sqrt() {
+    eq("$power(2, 8)", json!(256));
+    eq("$power(2, 0.5)", json!(std::f64::consts::SQRT_2));
+    eq("$power(2, -2)", json!(0.25));
+    eq("$sqrt(4)", json!(2));
+    eq("$sqrt(2)", json!(std::f64::consts::SQRT_2));
+}
+
+#[test]
+fn random_is_in_the_unit_interval() {
+    eq("$random() >= 0 and $random() < 1", json!(true));
+}
+
+#[test]
+fn format_base() {
+    eq("$formatBase(100, 2)", json!("1100100"));
+    eq("$formatBase(2555, 16)", json!("9fb"));
+}
+
+#[test]
+fn aggregation() {
+    eq("$sum([5,1,3,7,4])", json!(20));
+    eq("$max([5,1,3,7,4])", json!(7));
+    eq("$min([5,1,3,7,4])", json!(1));
+    eq("$average([5,1,3,7,4])", json!(4));
+}
