@@ -31,6 +31,33 @@ pub fn person() -> Value {
     })
 }
 
+/// The "Invoice" sample document of docs.jsonata.org (jsonata-js test dataset5).
+pub fn invoice() -> Value {
+    let product = |name: &str,
+                   id: u32,
+                   sku: &str,
+                   colour: &str,
+                   dims: [f64; 4],
+                   price: f64,
+                   qty: u32| {
+        json!({
+            "Product Name": name, "ProductID": id, "SKU": sku,
+            "Description": {"Colour": colour, "Width": dims[0], "Height": dims[1], "Depth": dims[2], "Weight": dims[3]},
+            "Price": price, "Quantity": qty
+        })
+    };
+    json!({"Account": {"Account Name": "Firefly", "Order": [
+        {"OrderID": "order103", "Product": [
+            product("Bowler Hat", 858383, "0406654608", "Purple", [300.0, 200.0, 210.0, 0.75], 34.45, 2),
+            product("Trilby hat", 858236, "0406634348", "Orange", [300.0, 200.0, 210.0, 0.6], 21.67, 1)
+        ]},
+        {"OrderID": "order104", "Product": [
+            product("Bowler Hat", 858383, "040657863", "Purple", [300.0, 200.0, 210.0, 0.75], 34.45, 4),
+            product("Cloak", 345664, "0406654603", "Black", [30.0, 20.0, 210.0, 2.0], 107.99, 1)
+        ]}
+    ]}})
+}
+
 /// Evaluates `expr` against `input`; `None` expects JSONata's "no match" (undefined).
 #[track_caller]
 pub fn check(expr: &str, input: &Value, expected: Option<Value>) {

@@ -1,0 +1,174 @@
+//! docs.jsonata.org "Expressions", "Path Operators", "Sorting, Grouping and Aggregation",
+//! "Programming constructs" and "Other Operators" (transform).
+
+mod support;
+
+use serde_json::json;
+use support::{check, eq, invoice, person};
+
+fn numbers() -> serde_json::Value {
+    json!({"Numbers": [1, 2.4, 3.5, 10, 20.9, 30]})
+}
+
+#[test]
+fn numeric_operators() {
+    let n = numbers();
+    check("Numbers[0] + Numbers[1]", &n, Some(json!(3.4)));
+    check("Numbers[0] - Numbers[4]", &n, Some(json!(-19.9)));
+    check("Numbers[0] * Numbers[5]", &n, Some(json!(30)));
+    check(
+        "Numbers[0] / Numbers[4]",
+        &n,
+        Some(json!(0.04784688995215311)),
+    );
+    check("Numbers[2] % Numbers[5]", &n, Some(json!(3.5)));
+    check("-Numbers[3]", &n, Some(json!(-10)));
+}
+
+#[test]
+fn comparison_and_boolean_operators() {
+    let n = numbers();
+    check("Numbers[0] = 1", &n, Some(json!(true)));
+    check("Numbers[0] != 1", &n, Some(json!(false)));
+    check("Numbers[1] > 2", &n, Some(json!(true)));
+    check("Numbers[1] >= 2.4", &n, Some(json!(true)));
+    check(
+        "(Numbers[2] != 0) and (Numbers[5] != Numbers[1])",
+        &n,
+        Some(json!(true)),
+    );
+    check(
+        "(Numbers[2] != 0) or (Numbers[5] = Numbers[1])",
+        &n,
+        Some(json!(true)),
+    );
+    check(
+        r#""01962 001234" in Phone.number"#,
+        &person(),
+        Some(json!(true)),
+    );
+    eq(r#""Hello" & "World""#, json!("HelloWorld"));
+}
+
+#[test]
+fn range_operator() {
+    eq("[1..5]", json!([1, 2, 3, 4, 5]));
+    eq("[1..3, 7..9]", json!([1, 2, 3, 7, 8, 9]));
+    eq("[1..5].($*$)", json!([1, 4, 9, 16, 25]));
+}
+
+#[test]
+fn grouping() {
+    let inv = invoice();
+    check(
+        "Account.Order.Product{`Product Name`: Price}",
+        &inv,
+        Some(json!({"Bowler Hat": [34.45, 34.45], "Trilby hat": 21.67, "Cloak": 107.99})),
+    );
+    check(
+        r#"Account.Order.Product { `Product Name`: {"Price": Price, "Qty": Quantity} }"#,
+        &inv,
+        Some(json!({
+            "Bowler Hat": {"Price": [34.45, 34.45], "Qty": [2, 4]},
+            "Trilby hat": {"Price": 21.67, "Qty": 1},
+            "Cloak": {"Price": 107.99, "Qty": 1}
+        })),
+    );
+}
+
+#[test]
+fn sorting() {
+    let p = person();
+    check(
+        "Phone^(>number)",
+        &p,
+        Some(json!([
+            {"type": "mobile", "number": "077 7700 1234"},
+            {"type": "home", "number": "0203 544 1234"},
+            {"type": "office", "number": "01962 001235"},
+            {"type": "office", "number": "01962 001234"}
+        ])),
+    );
+    check(
+        "$sort(Phone, function($l, $r) { $substring($l.number,1,3) > $substring($r.number,1,3) })",
+        &p,
+        Some(json!([
+            {"type": "office", "number": "01962 001234"},
+            {"type": "office", "number": "01962 001235"},
+            {"type": "home", "number": "0203 544 1234"},
+            {"type": "mobile", "number": "077 7700 1234"}
+        ])),
+    );
+    // Path Operators: "sorts all of the products into order of increasing price".
+    check(
+        "Account.Order.Product^(Price).Price",
+        &invoice(),
+        Some(json!([21.67, 34.45, 34.45, 107.99])),
+    );
+    check(
+        "Account.Order.Product^(>Price, <Quantity).Quantity",
+        &invoice(),
+        Some(json!([1, 2, 4, 1])),
+    );
+}
+
+#[test]
+fn programming_constructs() {
+    eq(
+        "($volume := function($l, $w, $h){ $l * $w * $h }; $volume(10, 10, 5))",
+        json!(500),
+    );
+    eq(
+        "($factorial := function($x){ $x <= 1 ? 1 : $x * $factorial($x-1) }; $factorial(4))",
+        json!(24),
+    );
+    eq(
+        r#"($first5 := $substring(?, 0, 5); $first5("Hello, World"))"#,
+        json!("Hello"),
+    );
+    eq(
+        "($twice := function($f) { function($x){ $f($f($x)) } }; $add3 := function($y){ $y + 3 }; $add6 := $twice($add3); $add6(7))",
+        json!(13),
+    );
+    eq(
+        r#"($normalize := $uppercase ~> $trim; $normalize("   Some   Words  "))"#,
+        json!("SOME WORDS"),
+    );
+    check(
+        r#"Account.Order.Product.(Price < 50 ? "Cheap" : "Expensive")"#,
+        &invoice(),
+        Some(json!(["Cheap", "Cheap", "Cheap", "Expensive"])),
+    );
+}
+
+#[test]
+fn comments_and_blocks() {
+    eq("/* a comment */ (1 + 2; 3 * 4)", json!(12));
+}
+
+#[test]
+fn transform() {
+    let inv = invoice();
+    let got = leadline_jsonata::Expression::parse(
+        "$ ~> |Account.Order.Product|{'Total': Price * Quantity}, ['Description', 'SKU']|",
+    )
+    .and_then(|e| e.evaluate(Some(&inv)))
+    .expect("transform evaluates");
+    let expected = json!({"Account": {"Account Name": "Firefly", "Order": [
+        {"OrderID": "order103", "Product": [
+            {"Product Name": "Bowler Hat", "ProductID": 858383, "Price": 34.45, "Quantity": 2, "Total": 68.9},
+            {"Product Name": "Trilby hat", "ProductID": 858236, "Price": 21.67, "Quantity": 1, "Total": 21.67}
+        ]},
+        {"OrderID": "order104", "Product": [
+            {"Product Name": "Bowler Hat", "ProductID": 858383, "Price": 34.45, "Quantity": 4, "Total": 137.8},
+            {"ProductID": 345664, "Product Name": "Cloak", "Price": 107.99, "Quantity": 1, "Total": 107.99}
+        ]}
+    ]}});
+    assert_eq!(got, Some(expected));
+    // The input document itself is unchanged.
+    check(
+        "Account.Order[0].Product[0].SKU",
+        &inv,
+        Some(json!("0406654608")),
+    );
+}
