@@ -1,0 +1,94 @@
+//! Errors carry jsonata-js's codes (docs.jsonata.org lists them with each operator and
+//! function) and, for syntax errors, the position of the offending token.
+
+mod support;
+
+use leadline_jsonata::{Error, Expression};
+use serde_json::json;
+use support::{fails, person};
+
+fn syntax(expr: &str) -> (&'static str, usize) {
+    match Expression::parse(expr) {
+        Err(Error::Syntax { code, position, .. }) => (code, position),
+        other => panic!("{expr}: expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn syntax_errors_have_codes_and_positions() {
+    assert_eq!(syntax("Account."), ("S0207", 8));
+    assert_eq!(syntax(r#"  "unterminated"#), ("S0101", 2));
+    assert_eq!(syntax("[1, 2"), ("S0203", 5));
+    assert_eq!(syntax("(1; 2]"), ("S0202", 5));
+    assert_eq!(syntax("Phone.0"), ("S0213", 6));
+    assert_eq!(syntax("/* open"), ("S0106", 0));
+    assert_eq!(syntax("1 := 2"), ("S0212", 2));
+    assert_eq!(syntax(r#""\q""#), ("S0103", 2));
+}
+
+#[test]
+fn unsupported_regex_features_are_refused_at_parse_time() {
+    // Look-ahead is JavaScript regex syntax the linear-time `regex` crate does not run.
+    assert_eq!(syntax("$contains('ab', /a(?=b)/)").0, "S0303");
+}
+
+#[test]
+fn operator_type_errors() {
+    let n = json!(null);
+    assert_eq!(fails(r#""a" + 1"#, &n), "T2001");
+    assert_eq!(fails(r#"1 + "a""#, &n), "T2002");
+    assert_eq!(fails(r#"1 < "a""#, &n), "T2009");
+    assert_eq!(fails("{} < 1", &n), "T2010");
+    assert_eq!(fails("[1.5..3]", &n), "T2003");
+    assert_eq!(fails("[1..3.5]", &n), "T2004");
+    assert_eq!(fails(r#"-"a""#, &n), "D1002");
+    assert_eq!(fails("1/0", &n), "D1001");
+    assert_eq!(fails("$nothing()", &n), "T1006");
+    assert_eq!(fails("1 ~> 2", &n), "T2006");
+}
+
+#[test]
+fn constructor_errors() {
+    let n = json!(null);
+    assert_eq!(fails("{1: 2}", &n), "T1003");
+    assert_eq!(
+        fails(r#"Phone{type: number, "home": 1}"#, &person()),
+        "D1009"
+    );
+    assert_eq!(fails("Phone^(type = 'x')", &person()), "T2008");
+}
+
+#[test]
+fn function_errors() {
+    let n = json!(null);
+    assert_eq!(fails("$substring(1)", &n), "T0410");
+    assert_eq!(fails("$sum(['a'])", &n), "T0412");
+    assert_eq!(fails("$sqrt(-1)", &n), "D3060");
+    assert_eq!(fails("$single([1, 2])", &n), "D3138");
+    assert_eq!(
+        fails("$single([1, 2], function($v){ $v > 5 })", &n),
+        "D3139"
+    );
+    assert_eq!(fails("$reduce([1, 2], function($a){ $a })", &n), "D3050");
+    assert_eq!(fails(r#"$number("abc")"#, &n), "D3030");
+    assert_eq!(fails("$formatBase(10, 40)", &n), "D3100");
+    assert_eq!(fails(r#"$replace("abc", "", "x")"#, &n), "D3010");
+    assert_eq!(fails(r#"$split("a b", " ", -1)"#, &n), "D3020");
+}
+
+#[test]
+fn runaway_recursion_is_an_error_not_a_crash() {
+    assert_eq!(
+        fails("($f := function($x){ $f($x) }; $f(1))", &json!(null)),
+        "U1001"
+    );
+}
+
+#[test]
+fn undefined_is_not_null() {
+    let p = person();
+    support::check("Other.Misc", &p, Some(json!(null)));
+    support::check("Other.Nothing", &p, None);
+    support::check("Other.Nothing = null", &p, Some(json!(false)));
+    support::check("$exists(Other.Misc)", &p, Some(json!(true)));
+}
