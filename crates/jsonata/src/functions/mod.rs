@@ -3,6 +3,7 @@
 //! interpreted generically) and raises T0410 on a mismatch, as jsonata-js's validator does.
 
 pub(crate) mod array;
+pub(crate) mod aws;
 pub(crate) mod boolean;
 pub(crate) mod hof;
 pub(crate) mod numeric;
@@ -59,6 +60,7 @@ const GROUPS: &[&[Builtin]] = &[
     array::FUNCTIONS,
     object::FUNCTIONS,
     hof::FUNCTIONS,
+    aws::FUNCTIONS,
 ];
 
 pub(crate) fn lookup(name: &str) -> Option<&'static Builtin> {

@@ -13,7 +13,6 @@ pub(crate) const FUNCTIONS: &[Builtin] = &[
     builtin("round", 1, true, 2, round),
     builtin("power", 2, true, 2, power),
     builtin("sqrt", 1, true, 1, sqrt),
-    builtin("random", 0, false, 0, random),
     builtin("formatBase", 1, true, 2, format_base),
     builtin("sum", 1, false, 1, sum),
     builtin("max", 1, false, 1, max),
@@ -129,10 +128,6 @@ fn sqrt(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         )),
         Some(n) => Ok(Value::Number(n.sqrt())),
     }
-}
-
-fn random(_: &Evaluator, _: &mut Args) -> Result<Value, Error> {
-    Ok(Value::Number(fastrand::f64()))
 }
 
 fn format_base(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
