@@ -1,27 +1,5 @@
-//! Embeds the git commit into the binary (DESIGN §3, provenance): `leadline --version` names it.
-
-use std::process::Command;
-
-fn git(args: &[&str]) -> Option<String> {
-    let output = Command::new("git").args(args).output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
+//! Embeds the git commit (DESIGN §3, provenance): `leadline --version` names it.
 
 fn main() {
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-        .is_some_and(|status| !status.is_empty());
-    let commit = if dirty {
-        format!("{commit}-dirty")
-    } else {
-        commit
-    };
-    println!("cargo:rustc-env=LEADLINE_GIT_COMMIT={commit}");
-    if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/index");
-    }
+    leadline_buildinfo::emit_git_commit();
 }
