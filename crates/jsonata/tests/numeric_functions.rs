@@ -67,3 +67,28 @@ fn aggregation() {
     eq("$min([5,1,3,7,4])", json!(1));
     eq("$average([5,1,3,7,4])", json!(4));
 }
+
+#[test]
+fn format_number() {
+    eq("$formatNumber(12345.6, '#,###.00')", json!("12,345.60"));
+    eq(r#"$formatNumber(1234.5678, "00.000e0")"#, json!("12.346e2"));
+    eq(
+        r##"$formatNumber(34.555, "#0.00;(#0.00)")"##,
+        json!("34.56"),
+    );
+    eq(
+        r##"$formatNumber(-34.555, "#0.00;(#0.00)")"##,
+        json!("(34.56)"),
+    );
+    eq(r#"$formatNumber(0.14, "01%")"#, json!("14%"));
+    eq(
+        r####"$formatNumber(0.14, "###pm", {"per-mille": "pm"})"####,
+        json!("140pm"),
+    );
+    // The same number and picture as "00.000e0" above (documented as "12.346e2"), in the
+    // digit family whose zero is U+245F.
+    eq(
+        r#"$formatNumber(1234.5678, "①①.①①①e①", {"zero-digit": "\u245f"})"#,
+        json!("①②.③④⑥e②"),
+    );
+}

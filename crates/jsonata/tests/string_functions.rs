@@ -112,11 +112,9 @@ fn replace() {
 
 #[test]
 fn replace_with_a_function() {
-    // The documentation's example formats with $formatNumber, which is not implemented yet;
-    // the same conversion with $round shows the function receives the $match object.
     eq(
-        r#"$replace("temperature = 68F today", /(\d+)F/, function($m) { $string($round(($number($m.groups[0]) - 32) * 5/9)) & "C" })"#,
-        json!("temperature = 20C today"),
+        r##"$replace("temperature = 68F today", /(\d+)F/, function($m) { $formatNumber(($number($m.groups[0]) - 32) * 5/9, "#0.0") & "C" })"##,
+        json!("temperature = 20.0C today"),
     );
 }
 

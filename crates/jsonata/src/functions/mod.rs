@@ -5,6 +5,7 @@
 pub(crate) mod array;
 pub(crate) mod aws;
 pub(crate) mod boolean;
+pub(crate) mod format;
 pub(crate) mod hof;
 pub(crate) mod numeric;
 pub(crate) mod object;
@@ -56,6 +57,7 @@ pub(crate) const fn builtin(
 const GROUPS: &[&[Builtin]] = &[
     string::FUNCTIONS,
     numeric::FUNCTIONS,
+    format::FUNCTIONS,
     boolean::FUNCTIONS,
     array::FUNCTIONS,
     object::FUNCTIONS,

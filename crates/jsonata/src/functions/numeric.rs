@@ -94,17 +94,21 @@ fn shift(n: f64, places: i32) -> f64 {
 }
 
 /// Round half to even ("banker's rounding") at `precision` decimal places.
-fn round(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
-    let Some(n) = a.number(0)? else {
-        return Ok(Value::Undefined);
-    };
-    let precision = a.number(1)?.unwrap_or(0.0) as i32;
+pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
     let shifted = shift(n, precision);
     let mut r = (shifted + 0.5).floor();
     if (r - shifted).abs() == 0.5 && r % 2.0 != 0.0 {
         r -= 1.0;
     }
-    Ok(Value::Number(shift(r, -precision)))
+    shift(r, -precision)
+}
+
+fn round(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let Some(n) = a.number(0)? else {
+        return Ok(Value::Undefined);
+    };
+    let precision = a.number(1)?.unwrap_or(0.0) as i32;
+    Ok(Value::Number(round_half_even(n, precision)))
 }
 
 fn power(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
