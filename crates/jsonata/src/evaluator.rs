@@ -44,12 +44,21 @@ impl Scope {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Evaluator {
     depth: Cell<usize>,
+    /// Milliseconds since the Unix epoch, fixed for one evaluation: `$now()` and `$millis()`
+    /// return the same instant wherever they appear in an expression, as in jsonata-js.
+    pub now_millis: i64,
 }
 
 impl Evaluator {
+    pub fn new(now_millis: i64) -> Self {
+        Evaluator {
+            depth: Cell::new(0),
+            now_millis,
+        }
+    }
+
     pub fn eval(&self, node: &Node, input: &Value, scope: &Rc<Scope>) -> Result<Value, Error> {
         let depth = self.depth.get() + 1;
         if depth > MAX_DEPTH {

@@ -39,25 +39,25 @@ impl Expression {
         })
     }
 
-    /// Evaluates against `input` (`None`: no input). `Ok(None)` is JSONata's *undefined*,
-    /// the result of a query that matched nothing.
+    /// Evaluates against `input` (`None`: no input) at the current system time. `Ok(None)` is
+    /// JSONata's *undefined*, the result of a query that matched nothing.
     pub fn evaluate(
         &self,
         input: Option<&serde_json::Value>,
     ) -> Result<Option<serde_json::Value>, Error> {
-        self.evaluate_with(input, &serde_json::Map::new())
+        self.evaluate_in(input, &Context::default())
     }
 
-    /// Evaluates with variables bound, e.g. `{"states": …}` makes `$states` available.
-    pub fn evaluate_with(
+    /// Evaluates with the variables and clock of `context`.
+    pub fn evaluate_in(
         &self,
         input: Option<&serde_json::Value>,
-        bindings: &serde_json::Map<String, serde_json::Value>,
+        context: &Context,
     ) -> Result<Option<serde_json::Value>, Error> {
         let root = input.map_or(Value::Undefined, Value::from_json);
         let scope = Rc::new(Scope::default());
         scope.bind("$", root.clone());
-        for (name, value) in bindings {
+        for (name, value) in &context.bindings {
             scope.bind(name, Value::from_json(value));
         }
         // A top-level array is wrapped in a sequence of one, as jsonata-js does, so that path
@@ -73,7 +73,37 @@ impl Expression {
             ),
             other => other,
         };
-        let result = Evaluator::default().eval(&self.ast, &input, &scope)?;
+        let now = context.now_millis.unwrap_or_else(system_millis);
+        let result = Evaluator::new(now).eval(&self.ast, &input, &scope)?;
         Ok(result.to_json())
     }
+}
+
+/// What an evaluation sees besides its input: bound variables (e.g. `states` for `$states`)
+/// and the instant `$now()`/`$millis()` report. Callers with their own clock (the ASL engine)
+/// set it; otherwise the system clock is read once per evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    bindings: serde_json::Map<String, serde_json::Value>,
+    now_millis: Option<i64>,
+}
+
+impl Context {
+    /// Binds `$name` to `value`.
+    pub fn bind(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.bindings.insert(name.into(), value);
+        self
+    }
+
+    /// Fixes the evaluation time, in milliseconds since the Unix epoch.
+    pub fn at_millis(mut self, millis: i64) -> Self {
+        self.now_millis = Some(millis);
+        self
+    }
+}
+
+fn system_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -65,9 +65,8 @@ fn eval_is_unavailable() {
 #[test]
 fn states_binding() {
     let e = leadline_jsonata::Expression::parse("$states.input.count + 1").expect("parses");
-    let bindings = json!({"states": {"input": {"count": 41}}});
-    let got = e
-        .evaluate_with(None, bindings.as_object().expect("object"))
-        .expect("evaluates");
+    let context =
+        leadline_jsonata::Context::default().bind("states", json!({"input": {"count": 41}}));
+    let got = e.evaluate_in(None, &context).expect("evaluates");
     assert_eq!(got, Some(json!(42)));
 }

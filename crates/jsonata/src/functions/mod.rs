@@ -5,6 +5,7 @@
 pub(crate) mod array;
 pub(crate) mod aws;
 pub(crate) mod boolean;
+pub(crate) mod datetime;
 pub(crate) mod format;
 pub(crate) mod hof;
 pub(crate) mod numeric;
@@ -62,6 +63,7 @@ const GROUPS: &[&[Builtin]] = &[
     array::FUNCTIONS,
     object::FUNCTIONS,
     hof::FUNCTIONS,
+    datetime::FUNCTIONS,
     aws::FUNCTIONS,
 ];
 

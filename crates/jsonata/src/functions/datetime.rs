@@ -1,0 +1,127 @@
+//! Date/time functions over ISO 8601 timestamps and epoch milliseconds. The evaluation's
+//! clock comes from the caller (`Context::at_millis`), so `$now()` is deterministic in tests
+//! and in the ASL engine. XPath picture strings and time-zone arguments are not implemented
+//! yet: passing one fails with T0410 rather than formatting differently from AWS.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+use super::{builtin, Args, Builtin};
+use crate::error::Error;
+use crate::evaluator::Evaluator;
+use crate::value::Value;
+
+pub(crate) const FUNCTIONS: &[Builtin] = &[
+    builtin("now", 0, false, 0, now),
+    builtin("millis", 0, false, 0, millis),
+    builtin("fromMillis", 1, true, 1, from_millis),
+    builtin("toMillis", 1, true, 1, to_millis),
+];
+
+fn no_picture(a: &Args, from: usize) -> Result<(), Error> {
+    for i in from..from + 2 {
+        if !a.value(i).is_undefined() {
+            return Err(Error::type_error(
+                "T0410",
+                a.position,
+                format!(
+                    "Argument {} (a picture string or time zone) is not supported yet",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `2017-11-07T15:07:54.972Z`: JavaScript's `Date.prototype.toISOString`, which JSONata uses.
+fn iso8601(millis: i64, position: usize) -> Result<String, Error> {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).map_err(
+        |_| {
+            Error::dynamic(
+                "D3110",
+                position,
+                format!("The timestamp {millis} is out of range"),
+            )
+        },
+    )?;
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    ))
+}
+
+fn now(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    no_picture(a, 0)?;
+    Ok(Value::string(iso8601(ev.now_millis, a.position)?))
+}
+
+fn millis(ev: &Evaluator, _: &mut Args) -> Result<Value, Error> {
+    Ok(Value::Number(ev.now_millis as f64))
+}
+
+fn from_millis(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let Some(ms) = a.number(0)? else {
+        return Ok(Value::Undefined);
+    };
+    no_picture(a, 1)?;
+    Ok(Value::string(iso8601(ms.floor() as i64, a.position)?))
+}
+
+/// ISO 8601 as JSONata accepts it without a picture: a date, optionally a time (minutes,
+/// seconds and fraction optional) and an offset; without an offset the time is UTC.
+fn timestamp_pattern() -> &'static Regex {
+    static PATTERN: OnceLock<Regex> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        Regex::new(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+            .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
+    })
+}
+
+fn to_millis(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let Some(s) = a.string(0)? else {
+        return Ok(Value::Undefined);
+    };
+    no_picture(a, 1)?;
+    let bad = || {
+        Error::dynamic(
+            "D3110",
+            a.position,
+            format!("Unable to parse the timestamp \"{s}\" as ISO 8601"),
+        )
+    };
+    let caps = timestamp_pattern().captures(&s).ok_or_else(bad)?;
+    let num = |i: usize| {
+        caps.get(i)
+            .map_or(Ok(0), |m| m.as_str().parse::<u32>().map_err(|_| bad()))
+    };
+    let fraction = caps.get(7).map_or("0", |m| m.as_str());
+    // Milliseconds are the first three fraction digits ("5" is 500 ms).
+    let milli: u16 = format!("{fraction:0<3}")[..3].parse().map_err(|_| bad())?;
+    let month = Month::try_from(num(2)? as u8).map_err(|_| bad())?;
+    let date = Date::from_calendar_date(num(1)? as i32, month, num(3)? as u8).map_err(|_| bad())?;
+    let time = Time::from_hms_milli(num(4)? as u8, num(5)? as u8, num(6)? as u8, milli)
+        .map_err(|_| bad())?;
+    let offset = match caps.get(8).map(|m| m.as_str()) {
+        None | Some("Z") => UtcOffset::UTC,
+        Some(o) => {
+            let digits: String = o[1..].chars().filter(char::is_ascii_digit).collect();
+            let (h, m): (i8, i8) = (
+                digits[..2].parse().map_err(|_| bad())?,
+                digits[2..].parse().map_err(|_| bad())?,
+            );
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|_| bad())?
+        }
+    };
+    let t = PrimitiveDateTime::new(date, time).assume_offset(offset);
+    Ok(Value::Number((t.unix_timestamp_nanos() / 1_000_000) as f64))
+}
