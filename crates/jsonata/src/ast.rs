@@ -65,6 +65,8 @@ pub(crate) enum Kind {
     },
     Lambda(Rc<LambdaDef>),
     Sort(Vec<SortTerm>),
+    /// `%`: the item the current context item was reached from.
+    Parent,
     Transform {
         pattern: Box<Node>,
         update: Box<Node>,

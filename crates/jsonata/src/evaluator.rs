@@ -46,6 +46,8 @@ impl Scope {
 
 pub(crate) struct Evaluator {
     depth: Cell<usize>,
+    /// The ancestry of the current context item, which `%` walks.
+    ancestry: RefCell<Chain>,
     /// Milliseconds since the Unix epoch, fixed for one evaluation: `$now()` and `$millis()`
     /// return the same instant wherever they appear in an expression, as in jsonata-js.
     pub now_millis: i64,
@@ -55,6 +57,7 @@ impl Evaluator {
     pub fn new(now_millis: i64) -> Self {
         Evaluator {
             depth: Cell::new(0),
+            ancestry: RefCell::new(None),
             now_millis,
         }
     }
@@ -233,7 +236,20 @@ impl Evaluator {
                 scope: scope.clone(),
                 input: input.clone(),
             })),
-            Kind::Sort(terms) => self.sort(terms, input.clone().into_items(), scope)?,
+            Kind::Sort(terms) => {
+                let ambient = self.ancestry.borrow().clone();
+                let items = input
+                    .clone()
+                    .into_items()
+                    .into_iter()
+                    .map(|v| (v, ambient.clone()));
+                let sorted = self.sort(terms, items.collect(), scope)?;
+                Value::sequence(sorted.into_iter().map(|(v, _)| v).collect())
+            }
+            Kind::Parent => match self.ancestry.borrow().as_ref() {
+                Some(link) => link.value.clone(),
+                None => return Err(no_parent(pos)),
+            },
             Kind::Transform { .. } => Value::Function(Rc::new(Function::Transform {
                 node: Rc::new(node.clone()),
                 scope: scope.clone(),
@@ -248,27 +264,32 @@ impl Evaluator {
         input: &Value,
         scope: &Rc<Scope>,
     ) -> Result<Value, Error> {
-        let mut seq = match input {
+        let ambient = self.ancestry.borrow().clone();
+        let mut seq: Vec<(Value, Chain)> = match input {
             Value::Array(items, _)
                 if !matches!(steps.first().map(|s| &s.kind), Some(Kind::Var(_))) =>
             {
-                (**items).clone()
+                items.iter().map(|v| (v.clone(), ambient.clone())).collect()
             }
-            other => vec![other.clone()],
+            other => vec![(other.clone(), ambient.clone())],
         };
         let mut result = Value::Undefined;
         let last = steps.len().saturating_sub(1);
         for (i, step) in steps.iter().enumerate() {
-            result = match &step.kind {
+            let next;
+            (result, next) = match &step.kind {
                 Kind::Array { cons: true, .. } if i == 0 => {
-                    self.eval(step, &Value::sequence(seq), scope)?
+                    let values = seq.iter().map(|(v, _)| v.clone()).collect();
+                    let v = self.eval(step, &Value::sequence(values), scope)?;
+                    let items = v.clone().into_items();
+                    (v, items.into_iter().map(|x| (x, ambient.clone())).collect())
                 }
                 _ => self.step(step, &seq, scope, i == last)?,
             };
             match &result {
                 Value::Undefined => break,
                 Value::Array(items, _) if items.is_empty() => break,
-                _ => seq = result.clone().into_items(),
+                _ => seq = next,
             }
         }
         if keep_singleton {
@@ -302,41 +323,86 @@ impl Evaluator {
         Ok(result)
     }
 
+    /// Runs `f` with `chain` as the ancestry of the context item (what `%` reads).
+    fn with_ancestry<T>(&self, chain: Chain, f: impl FnOnce() -> T) -> T {
+        let saved = self.ancestry.replace(chain);
+        let out = f();
+        *self.ancestry.borrow_mut() = saved;
+        out
+    }
+
+    /// One path step over a sequence: the step's result (as a value) and its items, each with
+    /// its ancestry, for the next step.
     fn step(
         &self,
         step: &Node,
-        seq: &[Value],
+        seq: &[(Value, Chain)],
         scope: &Rc<Scope>,
         last: bool,
-    ) -> Result<Value, Error> {
-        if let Kind::Sort(terms) = &step.kind {
-            let mut sorted = self.sort(terms, seq.to_vec(), scope)?;
-            for stage in &step.stages {
-                sorted = self.filter(stage, sorted, scope)?;
+    ) -> Result<(Value, Vec<(Value, Chain)>), Error> {
+        let pairs = match &step.kind {
+            Kind::Sort(terms) => Some(self.sort(terms, seq.to_vec(), scope)?),
+            Kind::Parent => Some(
+                seq.iter()
+                    .map(|(_, chain)| match chain {
+                        Some(link) => Ok((link.value.clone(), link.up.clone())),
+                        None => Err(no_parent(step.position)),
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?,
+            ),
+            _ => None,
+        };
+        if let Some(pairs) = pairs {
+            if step.stages.is_empty() {
+                let values = pairs.iter().map(|(v, _)| v.clone()).collect();
+                return Ok((Value::sequence(values), pairs));
             }
-            return Ok(sorted);
+            // Filtering loses track of which item came from where, so the survivors get the
+            // ancestry of the first item; `%` after a filtered sort or parent step is rare.
+            let chain = pairs.first().and_then(|(_, c)| c.clone());
+            let mut filtered = Value::sequence(pairs.into_iter().map(|(v, _)| v).collect());
+            for stage in &step.stages {
+                filtered =
+                    self.with_ancestry(chain.clone(), || self.filter(stage, filtered, scope))?;
+            }
+            let items = filtered.clone().into_items();
+            return Ok((
+                filtered,
+                items.into_iter().map(|v| (v, chain.clone())).collect(),
+            ));
         }
         let mut results = Vec::with_capacity(seq.len());
-        for item in seq {
-            let mut r = self.eval(step, item, scope)?;
+        for (item, chain) in seq {
+            let mut r = self.with_ancestry(chain.clone(), || self.eval(step, item, scope))?;
+            let child: Chain = Some(Rc::new(Link {
+                value: item.clone(),
+                up: chain.clone(),
+            }));
             for stage in &step.stages {
-                r = self.filter(stage, r, scope)?;
+                r = self.with_ancestry(child.clone(), || self.filter(stage, r, scope))?;
             }
             if !r.is_undefined() {
-                results.push(r);
+                results.push((r, child));
             }
         }
-        if last && results.len() == 1 && matches!(&results[0], Value::Array(_, f) if !f.sequence) {
-            return Ok(results.pop().unwrap_or(Value::Undefined));
+        if last && results.len() == 1 && matches!(&results[0].0, Value::Array(_, f) if !f.sequence)
+        {
+            if let Some((r, child)) = results.pop() {
+                let items = r.clone().into_items();
+                return Ok((r, items.into_iter().map(|x| (x, child.clone())).collect()));
+            }
         }
         let mut out = Vec::with_capacity(results.len());
-        for r in results {
+        for (r, child) in results {
             match r {
-                Value::Array(items, f) if !f.cons => out.extend(items.iter().cloned()),
-                other => out.push(other),
+                Value::Array(items, f) if !f.cons => {
+                    out.extend(items.iter().map(|x| (x.clone(), child.clone())))
+                }
+                other => out.push((other, child)),
             }
         }
-        Ok(Value::sequence(out))
+        let values = out.iter().map(|(v, _)| v.clone()).collect();
+        Ok((Value::sequence(values), out))
     }
 
     /// `input[predicate]`: a number (or numbers) selects by index, counting from the end when
@@ -450,24 +516,25 @@ impl Evaluator {
     fn sort(
         &self,
         terms: &[SortTerm],
-        items: Vec<Value>,
+        items: Vec<(Value, Chain)>,
         scope: &Rc<Scope>,
-    ) -> Result<Value, Error> {
+    ) -> Result<Vec<(Value, Chain)>, Error> {
         let mut keyed = Vec::with_capacity(items.len());
-        for item in items {
+        for (item, chain) in items {
             let mut keys = Vec::with_capacity(terms.len());
             for term in terms {
-                let k = self.eval(&term.expr, &item, scope)?;
+                let k =
+                    self.with_ancestry(chain.clone(), || self.eval(&term.expr, &item, scope))?;
                 if !matches!(k, Value::Undefined | Value::String(_) | Value::Number(_)) {
                     return Err(Error::type_error("T2008", term.expr.position, "The expressions within an order-by clause must evaluate to numeric or string values"));
                 }
                 keys.push(k);
             }
-            keyed.push((keys, item));
+            keyed.push((keys, (item, chain)));
         }
         let sorted = merge_sort(
             keyed,
-            &mut |a: &(Vec<Value>, Value), b: &(Vec<Value>, Value)| {
+            &mut |a: &(Vec<Value>, (Value, Chain)), b: &(Vec<Value>, (Value, Chain))| {
                 for (t, term) in terms.iter().enumerate() {
                     let ord = match (&a.0[t], &b.0[t]) {
                         (Value::Undefined, Value::Undefined) => continue,
@@ -492,9 +559,7 @@ impl Evaluator {
                 Ok(false)
             },
         )?;
-        Ok(Value::sequence(
-            sorted.into_iter().map(|(_, v)| v).collect(),
-        ))
+        Ok(sorted.into_iter().map(|(_, pair)| pair).collect())
     }
 
     fn binary(
@@ -779,6 +844,22 @@ impl Evaluator {
             other => other.clone(),
         })
     }
+}
+
+/// The items a path step was evaluated on, innermost first: what `%`, `%.%`, … select.
+type Chain = Option<Rc<Link>>;
+
+pub(crate) struct Link {
+    value: Value,
+    up: Chain,
+}
+
+fn no_parent(position: usize) -> Error {
+    Error::syntax(
+        "S0217",
+        position,
+        "The object representing the 'parent' cannot be derived from this expression",
+    )
 }
 
 /// A sequence of one becomes its item (unless `[]` asked to keep it); an empty one, undefined.

@@ -170,13 +170,7 @@ impl Parser {
                     delete,
                 })
             }
-            Tok::Op("%") => {
-                return Err(Error::syntax(
-                    "S0201",
-                    pos,
-                    "The parent operator % is not supported yet",
-                ));
-            }
+            Tok::Op("%") => path(vec![node(Kind::Parent)], pos),
             Tok::End => return Err(Error::syntax("S0207", pos, "Unexpected end of expression")),
             tok => {
                 return Err(Error::syntax(

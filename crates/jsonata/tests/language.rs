@@ -172,3 +172,20 @@ fn transform() {
         Some(json!("0406654608")),
     );
 }
+
+#[test]
+fn parent_operator() {
+    check(
+        "Account.Order.Product.{ 'Product': `Product Name`, 'Order': %.OrderID, 'Account': %.%.`Account Name` }",
+        &invoice(),
+        Some(json!([
+            {"Product": "Bowler Hat", "Order": "order103", "Account": "Firefly"},
+            {"Product": "Trilby hat", "Order": "order103", "Account": "Firefly"},
+            {"Product": "Bowler Hat", "Order": "order104", "Account": "Firefly"},
+            {"Product": "Cloak", "Order": "order104", "Account": "Firefly"}
+        ])),
+    );
+    // In a predicate, % is the parent of the item being tested.
+    check("Account.Order.Product[%.OrderID = 'order104'].SKU", &invoice(), Some(json!(["040657863", "0406654603"])));
+    assert_eq!(support::fails("%.x", &json!({"x": 1})), "S0217");
+}
