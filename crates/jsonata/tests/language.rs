@@ -186,6 +186,10 @@ fn parent_operator() {
         ])),
     );
     // In a predicate, % is the parent of the item being tested.
-    check("Account.Order.Product[%.OrderID = 'order104'].SKU", &invoice(), Some(json!(["040657863", "0406654603"])));
+    check(
+        "Account.Order.Product[%.OrderID = 'order104'].SKU",
+        &invoice(),
+        Some(json!(["040657863", "0406654603"])),
+    );
     assert_eq!(support::fails("%.x", &json!({"x": 1})), "S0217");
 }

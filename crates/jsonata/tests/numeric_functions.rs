@@ -92,3 +92,17 @@ fn format_number() {
         json!("①②.③④⑥e②"),
     );
 }
+
+#[test]
+fn format_and_parse_integer() {
+    eq(
+        "$formatInteger(2789, 'w')",
+        json!("two thousand, seven hundred and eighty-nine"),
+    );
+    eq("$formatInteger(1999, 'I')", json!("MCMXCIX"));
+    eq(
+        "$parseInteger('twelve thousand, four hundred and seventy-six', 'w')",
+        json!(12476),
+    );
+    eq("$parseInteger('12,345,678', '#,##0')", json!(12345678));
+}

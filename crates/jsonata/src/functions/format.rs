@@ -1,6 +1,9 @@
-//! `$formatNumber`: XPath 3.1 `format-number` pictures (prefix, integer part with optional
-//! grouping, fraction part, exponent, suffix with `%` or per-mille; a second sub-picture after
-//! `;` for negative numbers), with the decimal-format options JSONata accepts.
+//! Picture-driven number formatting. `$formatNumber`: XPath 3.1 `format-number` pictures
+//! (prefix, integer part with optional grouping, fraction part, exponent, suffix with `%` or
+//! per-mille; a second sub-picture after `;` for negative numbers), with the decimal-format
+//! options JSONata accepts. `$formatInteger`/`$parseInteger`: XPath `format-integer` pictures
+//! for decimal digits with grouping, words (`w`, `W`, `Ww`), roman numerals (`i`, `I`) and
+//! letters (`a`, `A`); the `;o` (ordinal) modifier is not implemented yet and fails with T0410.
 
 use std::rc::Rc;
 
@@ -10,7 +13,11 @@ use crate::error::Error;
 use crate::evaluator::Evaluator;
 use crate::value::Value;
 
-pub(crate) const FUNCTIONS: &[Builtin] = &[builtin("formatNumber", 2, true, 3, format_number)];
+pub(crate) const FUNCTIONS: &[Builtin] = &[
+    builtin("formatNumber", 2, true, 3, format_number),
+    builtin("formatInteger", 2, true, 2, format_integer),
+    builtin("parseInteger", 2, true, 2, parse_integer),
+];
 
 /// The decimal format: XPath's defaults, overridable through `$formatNumber`'s options.
 struct Symbols {
@@ -286,4 +293,249 @@ fn group(digits: &str, groups: &[usize], separator: char) -> String {
         out.push(*c);
     }
     out
+}
+
+const FEW: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+const DECADES: [&str; 9] = [
+    "ten", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+const MAGNITUDES: [&str; 4] = ["thousand", "million", "billion", "trillion"];
+const ROMAN: [(u64, &str); 13] = [
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+];
+
+/// English words as jsonata-js spells them: "two thousand, seven hundred and eighty-nine".
+fn words(n: u64, after: bool) -> String {
+    let lead = |sep: &str| {
+        if after {
+            sep.to_string()
+        } else {
+            String::new()
+        }
+    };
+    if n < 20 {
+        format!("{}{}", lead(" and "), FEW[n as usize])
+    } else if n < 100 {
+        let mut w = format!("{}{}", lead(" and "), DECADES[(n / 10 - 1) as usize]);
+        if n % 10 > 0 {
+            w = format!("{w}-{}", words(n % 10, false));
+        }
+        w
+    } else if n < 1000 {
+        let mut w = format!("{}{} hundred", lead(", "), FEW[(n / 100) as usize]);
+        if n % 100 > 0 {
+            w.push_str(&words(n % 100, true));
+        }
+        w
+    } else {
+        let magnitude = ((n as f64).log10() / 3.0)
+            .floor()
+            .min(MAGNITUDES.len() as f64) as u32;
+        let factor = 10u64.pow(magnitude * 3);
+        let mut w = format!(
+            "{}{} {}",
+            lead(", "),
+            words(n / factor, false),
+            MAGNITUDES[magnitude as usize - 1]
+        );
+        if n % factor > 0 {
+            w.push_str(&words(n % factor, true));
+        }
+        w
+    }
+}
+
+/// The primary token of a `format-integer` picture; modifiers after `;` are refused.
+fn integer_picture(a: &Args) -> Result<Rc<str>, Error> {
+    let picture = a.string(1)?.ok_or_else(|| a.mismatch(1))?;
+    if picture.contains(';') {
+        return Err(Error::type_error(
+            "T0410",
+            a.position,
+            "Picture modifiers (;o, ;c) are not supported yet",
+        ));
+    }
+    Ok(picture)
+}
+
+fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let Some(n) = a.number(0)? else {
+        return Ok(Value::Undefined);
+    };
+    let picture = integer_picture(a)?;
+    let magnitude = n.abs().floor() as u64;
+    let body = match &*picture {
+        "w" => words(magnitude, false),
+        "W" => words(magnitude, false).to_uppercase(),
+        "Ww" => words(magnitude, false)
+            .split(' ')
+            .map(|w| w.split('-').map(capitalise).collect::<Vec<_>>().join("-"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        "i" | "I" => {
+            let mut rest = magnitude;
+            let mut out = String::new();
+            for (value, numeral) in ROMAN {
+                while rest >= value {
+                    out.push_str(numeral);
+                    rest -= value;
+                }
+            }
+            if picture.as_ref() == "I" {
+                out.to_uppercase()
+            } else {
+                out
+            }
+        }
+        "a" | "A" => {
+            // Bijective base 26: a … z, aa, ab, …
+            let mut rest = magnitude;
+            let mut out = Vec::new();
+            while rest > 0 {
+                rest -= 1;
+                out.push((b'a' + (rest % 26) as u8) as char);
+                rest /= 26;
+            }
+            let s: String = out.into_iter().rev().collect();
+            if picture.as_ref() == "A" {
+                s.to_uppercase()
+            } else {
+                s
+            }
+        }
+        decimal => {
+            let chars: Vec<char> = decimal.chars().collect();
+            if !chars
+                .iter()
+                .all(|c| c.is_ascii_digit() || *c == '#' || !c.is_alphanumeric())
+            {
+                return Err(Error::type_error(
+                    "T0410",
+                    a.position,
+                    format!("The picture \"{decimal}\" is not supported yet"),
+                ));
+            }
+            let min_digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+            let separator = chars
+                .iter()
+                .find(|c| !c.is_ascii_digit() && **c != '#')
+                .copied();
+            let mut groups = Vec::new();
+            let mut digits_right = 0;
+            for &c in chars.iter().rev() {
+                if Some(c) == separator {
+                    groups.push(digits_right);
+                } else {
+                    digits_right += 1;
+                }
+            }
+            let digits = format!("{magnitude:0>min_digits$}");
+            separator.map_or(digits.clone(), |sep| group(&digits, &groups, sep))
+        }
+    };
+    Ok(Value::string(if n < 0.0 {
+        format!("-{body}")
+    } else {
+        body
+    }))
+}
+
+fn capitalise(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+    let Some(s) = a.string(0)? else {
+        return Ok(Value::Undefined);
+    };
+    let picture = integer_picture(a)?;
+    let unparsable = || {
+        Error::dynamic(
+            "D3030",
+            a.position,
+            format!("Unable to parse \"{s}\" with the picture \"{picture}\""),
+        )
+    };
+    let n: f64 = match &*picture {
+        "w" | "W" | "Ww" => {
+            let (mut total, mut current) = (0u64, 0u64);
+            let lower = s.to_lowercase();
+            for word in lower
+                .split(|c: char| c == ' ' || c == '-' || c == ',')
+                .filter(|w| !w.is_empty() && *w != "and")
+            {
+                if let Some(v) = FEW.iter().position(|f| *f == word) {
+                    current += v as u64;
+                } else if let Some(d) = DECADES.iter().position(|f| *f == word) {
+                    current += 10 * (d as u64 + 1);
+                } else if word == "hundred" {
+                    current *= 100;
+                } else if let Some(m) = MAGNITUDES.iter().position(|f| *f == word) {
+                    total += current * 10u64.pow(3 * (m as u32 + 1));
+                    current = 0;
+                } else {
+                    return Err(unparsable());
+                }
+            }
+            (total + current) as f64
+        }
+        "i" | "I" => {
+            let lower = s.to_lowercase();
+            let mut rest = lower.as_str();
+            let mut total = 0u64;
+            for (value, numeral) in ROMAN {
+                while let Some(r) = rest.strip_prefix(numeral) {
+                    total += value;
+                    rest = r;
+                }
+            }
+            if !rest.is_empty() {
+                return Err(unparsable());
+            }
+            total as f64
+        }
+        _ => {
+            let digits: String = s
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '-')
+                .collect();
+            digits.parse::<i64>().map_err(|_| unparsable())? as f64
+        }
+    };
+    Ok(Value::Number(n))
 }
