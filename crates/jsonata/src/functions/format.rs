@@ -496,7 +496,7 @@ fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
             let (mut total, mut current) = (0u64, 0u64);
             let lower = s.to_lowercase();
             for word in lower
-                .split(|c: char| c == ' ' || c == '-' || c == ',')
+                .split([' ', '-', ','])
                 .filter(|w| !w.is_empty() && *w != "and")
             {
                 if let Some(v) = FEW.iter().position(|f| *f == word) {
