@@ -16,6 +16,10 @@ pub(crate) struct Node {
     pub group: Option<Vec<(Node, Node)>>,
     /// `expr[]`: keep a singleton result as an array.
     pub keep_array: bool,
+    /// `step@$v`: bind each result to `$v` and keep the step's input as the context (a join).
+    pub focus: Option<String>,
+    /// `step#$i`: bind each result's position to `$i`.
+    pub index: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +99,8 @@ impl Node {
             stages: Vec::new(),
             group: None,
             keep_array: false,
+            focus: None,
+            index: None,
         }
     }
 }

@@ -242,9 +242,9 @@ impl Evaluator {
                     .clone()
                     .into_items()
                     .into_iter()
-                    .map(|v| (v, ambient.clone()));
+                    .map(|v| Item::plain(v, ambient.clone()));
                 let sorted = self.sort(terms, items.collect(), scope)?;
-                Value::sequence(sorted.into_iter().map(|(v, _)| v).collect())
+                Value::sequence(sorted.into_iter().map(|item| item.value).collect())
             }
             Kind::Parent => match self.ancestry.borrow().as_ref() {
                 Some(link) => link.value.clone(),
@@ -265,13 +265,16 @@ impl Evaluator {
         scope: &Rc<Scope>,
     ) -> Result<Value, Error> {
         let ambient = self.ancestry.borrow().clone();
-        let mut seq: Vec<(Value, Chain)> = match input {
+        let mut seq: Vec<Item> = match input {
             Value::Array(items, _)
                 if !matches!(steps.first().map(|s| &s.kind), Some(Kind::Var(_))) =>
             {
-                items.iter().map(|v| (v.clone(), ambient.clone())).collect()
+                items
+                    .iter()
+                    .map(|v| Item::plain(v.clone(), ambient.clone()))
+                    .collect()
             }
-            other => vec![(other.clone(), ambient.clone())],
+            other => vec![Item::plain(other.clone(), ambient.clone())],
         };
         let mut result = Value::Undefined;
         let last = steps.len().saturating_sub(1);
@@ -279,10 +282,11 @@ impl Evaluator {
             let next;
             (result, next) = match &step.kind {
                 Kind::Array { cons: true, .. } if i == 0 => {
-                    let values = seq.iter().map(|(v, _)| v.clone()).collect();
+                    let values = seq.iter().map(|item| item.value.clone()).collect();
                     let v = self.eval(step, &Value::sequence(values), scope)?;
                     let items = v.clone().into_items();
-                    (v, items.into_iter().map(|x| (x, ambient.clone())).collect())
+                    let items = items.into_iter().map(|x| Item::plain(x, ambient.clone()));
+                    (v, items.collect())
                 }
                 _ => self.step(step, &seq, scope, i == last)?,
             };
@@ -332,51 +336,50 @@ impl Evaluator {
     }
 
     /// One path step over a sequence: the step's result (as a value) and its items, each with
-    /// its ancestry, for the next step.
+    /// its ancestry and bindings, for the next step.
     fn step(
         &self,
         step: &Node,
-        seq: &[(Value, Chain)],
+        seq: &[Item],
         scope: &Rc<Scope>,
         last: bool,
-    ) -> Result<(Value, Vec<(Value, Chain)>), Error> {
-        let pairs = match &step.kind {
+    ) -> Result<(Value, Vec<Item>), Error> {
+        let binding = step.focus.is_some()
+            || step.index.is_some()
+            || seq.iter().any(|item| item.scope.is_some());
+        let whole: Option<Vec<Item>> = match &step.kind {
             Kind::Sort(terms) => Some(self.sort(terms, seq.to_vec(), scope)?),
             Kind::Parent => Some(
                 seq.iter()
-                    .map(|(_, chain)| match chain {
-                        Some(link) => Ok((link.value.clone(), link.up.clone())),
+                    .map(|item| match &item.chain {
+                        Some(link) => Ok(Item {
+                            value: link.value.clone(),
+                            chain: link.up.clone(),
+                            scope: item.scope.clone(),
+                        }),
                         None => Err(no_parent(step.position)),
                     })
                     .collect::<Result<Vec<_>, Error>>()?,
             ),
+            _ if binding => Some(self.binding_step(step, seq, scope)?),
             _ => None,
         };
-        if let Some(pairs) = pairs {
-            if step.stages.is_empty() {
-                let values = pairs.iter().map(|(v, _)| v.clone()).collect();
-                return Ok((Value::sequence(values), pairs));
-            }
-            // Filtering loses track of which item came from where, so the survivors get the
-            // ancestry of the first item; `%` after a filtered sort or parent step is rare.
-            let chain = pairs.first().and_then(|(_, c)| c.clone());
-            let mut filtered = Value::sequence(pairs.into_iter().map(|(v, _)| v).collect());
+        // Sorting, parent and binding steps filter their whole output; plain steps (below)
+        // filter each input item's results separately, as jsonata-js does.
+        if let Some(mut items) = whole {
             for stage in &step.stages {
-                filtered =
-                    self.with_ancestry(chain.clone(), || self.filter(stage, filtered, scope))?;
+                items = self.filter_items(stage, items, scope)?;
             }
-            let items = filtered.clone().into_items();
-            return Ok((
-                filtered,
-                items.into_iter().map(|v| (v, chain.clone())).collect(),
-            ));
+            let values = items.iter().map(|item| item.value.clone()).collect();
+            return Ok((Value::sequence(values), items));
         }
         let mut results = Vec::with_capacity(seq.len());
-        for (item, chain) in seq {
-            let mut r = self.with_ancestry(chain.clone(), || self.eval(step, item, scope))?;
+        for item in seq {
+            let mut r =
+                self.with_ancestry(item.chain.clone(), || self.eval(step, &item.value, scope))?;
             let child: Chain = Some(Rc::new(Link {
-                value: item.clone(),
-                up: chain.clone(),
+                value: item.value.clone(),
+                up: item.chain.clone(),
             }));
             for stage in &step.stages {
                 r = self.with_ancestry(child.clone(), || self.filter(stage, r, scope))?;
@@ -389,24 +392,118 @@ impl Evaluator {
         {
             if let Some((r, child)) = results.pop() {
                 let items = r.clone().into_items();
-                return Ok((r, items.into_iter().map(|x| (x, child.clone())).collect()));
+                return Ok((
+                    r,
+                    items
+                        .into_iter()
+                        .map(|x| Item::plain(x, child.clone()))
+                        .collect(),
+                ));
             }
         }
         let mut out = Vec::with_capacity(results.len());
         for (r, child) in results {
             match r {
                 Value::Array(items, f) if !f.cons => {
-                    out.extend(items.iter().map(|x| (x.clone(), child.clone())))
+                    out.extend(items.iter().map(|x| Item::plain(x.clone(), child.clone())))
                 }
-                other => out.push((other, child)),
+                other => out.push(Item::plain(other, child)),
             }
         }
-        let values = out.iter().map(|(v, _)| v.clone()).collect();
+        let values = out.iter().map(|item| item.value.clone()).collect();
         Ok((Value::sequence(values), out))
     }
 
-    /// `input[predicate]`: a number (or numbers) selects by index, counting from the end when
-    /// negative; any other value keeps the items for which it is truthy.
+    /// A step in a path that binds variables: each result becomes an item with its own scope,
+    /// holding `@`'s focus (the context stays the input item) and `#`'s position.
+    fn binding_step(
+        &self,
+        step: &Node,
+        seq: &[Item],
+        scope: &Rc<Scope>,
+    ) -> Result<Vec<Item>, Error> {
+        let mut out = Vec::new();
+        for item in seq {
+            let item_scope = item.scope.clone().unwrap_or_else(|| scope.clone());
+            let r = self.with_ancestry(item.chain.clone(), || {
+                self.eval(step, &item.value, &item_scope)
+            })?;
+            for (position, x) in r.into_items().into_iter().enumerate() {
+                let bound = Scope::child(&item_scope);
+                let (value, chain) = match &step.focus {
+                    Some(name) => {
+                        bound.bind(name, x);
+                        (item.value.clone(), item.chain.clone())
+                    }
+                    None => (
+                        x,
+                        Some(Rc::new(Link {
+                            value: item.value.clone(),
+                            up: item.chain.clone(),
+                        })),
+                    ),
+                };
+                if let Some(name) = &step.index {
+                    bound.bind(name, Value::Number(position as f64));
+                }
+                out.push(Item {
+                    value,
+                    chain,
+                    scope: Some(bound),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Filters path items, each predicate evaluated in its item's ancestry and scope.
+    fn filter_items(
+        &self,
+        predicate: &Node,
+        items: Vec<Item>,
+        scope: &Rc<Scope>,
+    ) -> Result<Vec<Item>, Error> {
+        let kept = self.selected(predicate, items.len(), |i| {
+            let item = &items[i];
+            let s = item.scope.as_ref().unwrap_or(scope);
+            self.with_ancestry(item.chain.clone(), || self.eval(predicate, &item.value, s))
+        })?;
+        Ok(kept.into_iter().map(|i| items[i].clone()).collect())
+    }
+
+    /// The positions a predicate keeps out of `len` items: a number (or numbers) selects by
+    /// index, counting from the end when negative; any other value keeps the items for which
+    /// it is truthy. `test(i)` evaluates the predicate against item `i`.
+    fn selected(
+        &self,
+        predicate: &Node,
+        len: usize,
+        mut test: impl FnMut(usize) -> Result<Value, Error>,
+    ) -> Result<Vec<usize>, Error> {
+        if let (Kind::Num(n), true) = (&predicate.kind, predicate.predicates.is_empty()) {
+            return Ok(resolve_index(len, *n).into_iter().collect());
+        }
+        let mut kept = Vec::new();
+        for i in 0..len {
+            let keep = match test(i)? {
+                Value::Number(n) => resolve_index(len, n) == Some(i),
+                Value::Array(xs, _)
+                    if !xs.is_empty() && xs.iter().all(|x| matches!(x, Value::Number(_))) =>
+                {
+                    xs.iter()
+                        .any(|x| matches!(x, Value::Number(n) if resolve_index(len, *n) == Some(i)))
+                }
+                other => other.truthy(),
+            };
+            if keep {
+                kept.push(i);
+            }
+        }
+        Ok(kept)
+    }
+
+    /// `input[predicate]` (see `selected`). A literal index that selects an array returns
+    /// that array itself.
     pub fn filter(
         &self,
         predicate: &Node,
@@ -414,47 +511,17 @@ impl Evaluator {
         scope: &Rc<Scope>,
     ) -> Result<Value, Error> {
         let items = input.into_items();
-        let mut out = Vec::new();
-        if let (Kind::Num(n), true) = (&predicate.kind, predicate.predicates.is_empty()) {
-            if let Some(item) = index(&items, *n) {
-                match item {
-                    Value::Array(..) => return Ok(item.clone()),
-                    other => out.push(other.clone()),
-                }
-            }
-            return Ok(Value::sequence(out));
-        }
-        let len = items.len();
-        for (i, item) in items.into_iter().enumerate() {
-            let r = self.eval(predicate, &item, scope)?;
-            let indexes = match &r {
-                Value::Number(n) => Some(vec![*n]),
-                Value::Array(xs, _)
-                    if !xs.is_empty() && xs.iter().all(|x| matches!(x, Value::Number(_))) =>
-                {
-                    Some(
-                        xs.iter()
-                            .filter_map(|x| {
-                                if let Value::Number(n) = x {
-                                    Some(*n)
-                                } else {
-                                    None
-                                }
-                            })
-                            .collect(),
-                    )
-                }
-                _ => None,
-            };
-            let keep = match indexes {
-                Some(ns) => ns.iter().any(|n| resolve_index(len, *n) == Some(i)),
-                None => r.truthy(),
-            };
-            if keep {
-                out.push(item);
+        let kept = self.selected(predicate, items.len(), |i| {
+            self.eval(predicate, &items[i], scope)
+        })?;
+        if let ([i], Kind::Num(_)) = (kept.as_slice(), &predicate.kind) {
+            if let Value::Array(..) = &items[*i] {
+                return Ok(items[*i].clone());
             }
         }
-        Ok(Value::sequence(out))
+        Ok(Value::sequence(
+            kept.into_iter().map(|i| items[i].clone()).collect(),
+        ))
     }
 
     /// Object construction and grouping: each item is assigned to the key its key expression
@@ -516,25 +583,26 @@ impl Evaluator {
     fn sort(
         &self,
         terms: &[SortTerm],
-        items: Vec<(Value, Chain)>,
+        items: Vec<Item>,
         scope: &Rc<Scope>,
-    ) -> Result<Vec<(Value, Chain)>, Error> {
+    ) -> Result<Vec<Item>, Error> {
         let mut keyed = Vec::with_capacity(items.len());
-        for (item, chain) in items {
+        for item in items {
             let mut keys = Vec::with_capacity(terms.len());
             for term in terms {
-                let k =
-                    self.with_ancestry(chain.clone(), || self.eval(&term.expr, &item, scope))?;
+                let s = item.scope.as_ref().unwrap_or(scope);
+                let k = self
+                    .with_ancestry(item.chain.clone(), || self.eval(&term.expr, &item.value, s))?;
                 if !matches!(k, Value::Undefined | Value::String(_) | Value::Number(_)) {
                     return Err(Error::type_error("T2008", term.expr.position, "The expressions within an order-by clause must evaluate to numeric or string values"));
                 }
                 keys.push(k);
             }
-            keyed.push((keys, (item, chain)));
+            keyed.push((keys, item));
         }
         let sorted = merge_sort(
             keyed,
-            &mut |a: &(Vec<Value>, (Value, Chain)), b: &(Vec<Value>, (Value, Chain))| {
+            &mut |a: &(Vec<Value>, Item), b: &(Vec<Value>, Item)| {
                 for (t, term) in terms.iter().enumerate() {
                     let ord = match (&a.0[t], &b.0[t]) {
                         (Value::Undefined, Value::Undefined) => continue,
@@ -559,7 +627,7 @@ impl Evaluator {
                 Ok(false)
             },
         )?;
-        Ok(sorted.into_iter().map(|(_, pair)| pair).collect())
+        Ok(sorted.into_iter().map(|(_, item)| item).collect())
     }
 
     fn binary(
@@ -854,6 +922,26 @@ pub(crate) struct Link {
     up: Chain,
 }
 
+/// An item flowing along a path: its value, its ancestry (for `%`), and the variables `@` and
+/// `#` bound on the way (`None`: only the path's own scope). Once a step binds variables, the
+/// rest of the path runs item by item in each item's scope — jsonata-js's "tuple stream".
+#[derive(Clone)]
+struct Item {
+    value: Value,
+    chain: Chain,
+    scope: Option<Rc<Scope>>,
+}
+
+impl Item {
+    fn plain(value: Value, chain: Chain) -> Self {
+        Item {
+            value,
+            chain,
+            scope: None,
+        }
+    }
+}
+
 fn no_parent(position: usize) -> Error {
     Error::syntax(
         "S0217",
@@ -881,10 +969,6 @@ fn resolve_index(len: usize, n: f64) -> Option<usize> {
     let i = n.floor();
     let i = if i < 0.0 { len as f64 + i } else { i };
     (i >= 0.0 && i < len as f64).then_some(i as usize)
-}
-
-fn index(items: &[Value], n: f64) -> Option<&Value> {
-    resolve_index(items.len(), n).and_then(|i| items.get(i))
 }
 
 /// The field `key` of an object, or of every object in an array (flattened one level).

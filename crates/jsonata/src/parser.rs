@@ -394,11 +394,56 @@ impl Parser {
                 join_path(left, sort, pos)?
             }
             "@" | "#" => {
-                return Err(Error::syntax(
-                    "S0201",
-                    pos,
-                    format!("The {op} binding operator is not supported yet"),
-                ));
+                let t = self.advance();
+                let Tok::Var(name) = t.tok else {
+                    return Err(Error::syntax(
+                        "S0214",
+                        t.position,
+                        format!("The right side of {op} must be a variable name (start with $)"),
+                    ));
+                };
+                let mut left = match left.kind {
+                    Kind::Path { .. } => left,
+                    _ => {
+                        // A bound step is a path step: its predicates become stages.
+                        let mut step = left;
+                        step.stages = std::mem::take(&mut step.predicates);
+                        path(vec![step], pos)
+                    }
+                };
+                let Kind::Path { steps, .. } = &mut left.kind else {
+                    return Err(Error::syntax("S0201", pos, "Syntax error"));
+                };
+                let Some(step) = steps.last_mut() else {
+                    return Err(Error::syntax("S0201", pos, "Syntax error"));
+                };
+                if matches!(step.kind, Kind::Sort(_)) {
+                    return Err(Error::syntax(
+                        "S0216",
+                        pos,
+                        "A context variable binding must precede the 'order-by' clause on a step",
+                    ));
+                }
+                if !step.stages.is_empty() {
+                    return Err(match op {
+                        "@" => Error::syntax(
+                            "S0215",
+                            pos,
+                            "A context variable binding must precede any predicates on a step",
+                        ),
+                        _ => Error::syntax(
+                            "S0201",
+                            pos,
+                            "A positional variable binding after a predicate is not supported yet",
+                        ),
+                    });
+                }
+                if op == "@" {
+                    step.focus = Some(name);
+                } else {
+                    step.index = Some(name);
+                }
+                left
             }
             _ => {
                 let rhs = self.expression(lbp(&Tok::Op(op)))?;

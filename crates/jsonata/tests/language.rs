@@ -193,3 +193,43 @@ fn parent_operator() {
     );
     assert_eq!(support::fails("%.x", &json!({"x": 1})), "S0217");
 }
+
+/// The reference implementation's test suite (jsonata-js `test/test-suite/groups/joins`), on
+/// its "library" dataset.
+fn library() -> serde_json::Value {
+    json!({"library": {
+        "books": [
+            {"title": "Structure and Interpretation of Computer Programs", "authors": ["Abelson", "Sussman"], "isbn": "9780262510875", "price": 38.90, "copies": 2},
+            {"title": "The C Programming Language", "authors": ["Kernighan", "Richie"], "isbn": "9780131103627", "price": 33.59, "copies": 3},
+            {"title": "The AWK Programming Language", "authors": ["Aho", "Kernighan", "Weinberger"], "isbn": "9780201079814", "copies": 1},
+            {"title": "Compilers: Principles, Techniques, and Tools", "authors": ["Aho", "Lam", "Sethi", "Ullman"], "isbn": "9780201100884", "price": 23.38, "copies": 1}
+        ],
+        "loans": [
+            {"customer": "10001", "isbn": "9780262510875", "return": "2016-12-05"},
+            {"customer": "10003", "isbn": "9780201100884", "return": "2016-10-22"},
+            {"customer": "10003", "isbn": "9780262510875", "return": "2016-12-22"}
+        ]
+    }})
+}
+
+#[test]
+fn context_binding_joins() {
+    check(
+        "library.loans@$l.books@$b[$l.isbn=$b.isbn].{ 'title': $b.title, 'customer': $l.customer }",
+        &library(),
+        Some(json!([
+            {"title": "Structure and Interpretation of Computer Programs", "customer": "10001"},
+            {"title": "Compilers: Principles, Techniques, and Tools", "customer": "10003"},
+            {"title": "Structure and Interpretation of Computer Programs", "customer": "10003"}
+        ])),
+    );
+}
+
+#[test]
+fn positional_binding() {
+    check(
+        "library.books#$pos.$[$substring(title,0,3) = 'The'].$pos",
+        &library(),
+        Some(json!([1, 2])),
+    );
+}
