@@ -1,8 +1,10 @@
 //! The syntax tree the parser builds and the evaluator walks. Paths are already normalised
 //! (as jsonata-js's `processAST` does): a name is a one-step path, `a.b.c` is one path of three
 //! steps, and a predicate on a path step is a *stage* of that step, applied per input item.
+//! Shared parts are `Arc`s so that a parsed `Expression` is `Send + Sync` (the ASL engine
+//! holds them across tasks); runtime values use `Rc`.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
@@ -27,7 +29,7 @@ pub(crate) enum Kind {
     Str(String),
     Num(f64),
     Value(serde_json::Value),
-    Regex(Rc<regex::Regex>),
+    Regex(Arc<regex::Regex>),
     Name(String),
     Var(String),
     Wildcard,
@@ -67,7 +69,7 @@ pub(crate) enum Kind {
         func: Box<Node>,
         args: Vec<Option<Node>>,
     },
-    Lambda(Rc<LambdaDef>),
+    Lambda(Arc<LambdaDef>),
     Sort(Vec<SortTerm>),
     /// `%`: the item the current context item was reached from.
     Parent,

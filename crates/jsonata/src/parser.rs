@@ -1,7 +1,7 @@
 //! Pratt (top-down operator precedence) parser, with the binding powers of jsonata-js, which
 //! also normalises paths while building them (see `ast`).
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::ast::{Kind, LambdaDef, Node, SortTerm};
 use crate::error::Error;
@@ -111,7 +111,7 @@ impl Parser {
             Tok::Num(n) => node(Kind::Num(n)),
             Tok::Value(v) => node(Kind::Value(v)),
             Tok::Var(v) => node(Kind::Var(v)),
-            Tok::Regex { pattern, flags } => node(Kind::Regex(Rc::new(crate::pattern::compile(
+            Tok::Regex { pattern, flags } => node(Kind::Regex(Arc::new(crate::pattern::compile(
                 &pattern, &flags, pos,
             )?))),
             Tok::Name(n) if (n == "function" || n == "λ") && self.is_op("(") => {
@@ -249,7 +249,7 @@ impl Parser {
         let body = self.expression(0)?;
         self.expect("}")?;
         Ok(Node::new(
-            Kind::Lambda(Rc::new(LambdaDef { params, body })),
+            Kind::Lambda(Arc::new(LambdaDef { params, body })),
             pos,
         ))
     }

@@ -5,6 +5,7 @@
 //! a transform can find its matches in a cloned document by identity.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::Number;
@@ -41,7 +42,7 @@ pub(crate) enum Value {
 pub(crate) enum Function {
     /// A lambda closes over its scope and over the context item it was defined in.
     Lambda {
-        def: Rc<LambdaDef>,
+        def: Arc<LambdaDef>,
         scope: Rc<Scope>,
         input: Value,
     },
@@ -51,7 +52,7 @@ pub(crate) enum Function {
         func: Value,
         args: Vec<Option<Value>>,
     },
-    Regex(Rc<regex::Regex>),
+    Regex(Arc<regex::Regex>),
     /// `|pattern|update,delete|`.
     Transform {
         node: Rc<crate::ast::Node>,

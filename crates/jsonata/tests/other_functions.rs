@@ -128,3 +128,32 @@ fn higher_order() {
     eq("$reduce([1..5], function($i, $j){$i * $j})", json!(120));
     eq("$reduce([1..5], function($i, $j){$i + $j}, 10)", json!(25));
 }
+
+#[test]
+fn sift_and_sort_on_the_invoice() {
+    let inv = support::invoice();
+    check(
+        "Account.Order.Product.$sift(function($v, $k) {$k ~> /^Product/})",
+        &inv,
+        Some(json!([
+            {"Product Name": "Bowler Hat", "ProductID": 858383},
+            {"Product Name": "Trilby hat", "ProductID": 858236},
+            {"Product Name": "Bowler Hat", "ProductID": 858383},
+            {"ProductID": 345664, "Product Name": "Cloak"}
+        ])),
+    );
+    // The documented result lists the products lightest first; their names:
+    check(
+        "$sort(Account.Order.Product, function($l, $r) { $l.Description.Weight > $r.Description.Weight }).`Product Name`",
+        &inv,
+        Some(json!(["Trilby hat", "Bowler Hat", "Bowler Hat", "Cloak"])),
+    );
+}
+
+#[test]
+fn parsed_expressions_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<leadline_jsonata::Expression>();
+    send_sync::<leadline_jsonata::Context>();
+    send_sync::<leadline_jsonata::Error>();
+}

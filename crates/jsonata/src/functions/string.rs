@@ -2,6 +2,7 @@
 //! UTF-16 code units; they differ only for characters outside the Basic Multilingual Plane.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use base64::Engine;
 use regex::Regex;
@@ -189,7 +190,7 @@ fn pad(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
 /// A string-or-regex pattern argument.
 enum Pattern {
     Text(Rc<str>),
-    Regex(Rc<Regex>),
+    Regex(Arc<Regex>),
 }
 
 fn pattern(a: &Args, i: usize) -> Result<Pattern, Error> {
