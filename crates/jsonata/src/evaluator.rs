@@ -801,6 +801,17 @@ impl Evaluator {
                 if b.context && args.len() < b.min_args {
                     args.insert(0, input.clone());
                 }
+                if args.len() > b.max_args {
+                    return Err(Error::type_error(
+                        "T0410",
+                        pos,
+                        format!(
+                            "Argument {} of function \"{}\" does not match function signature",
+                            b.max_args + 1,
+                            b.name
+                        ),
+                    ));
+                }
                 (b.func)(self, &mut functions::Args::new(b.name, args, input, pos))
             }
             Function::Partial { func, args: bound } => {
@@ -832,7 +843,8 @@ impl Evaluator {
             }
         };
         self.depth.set(depth - 1);
-        result.map(|v| collapse(v, false))
+        // Not collapsed here: the calling node collapses, honouring its `[]`.
+        result
     }
 
     /// `|pattern|update,delete|` applied to `target`: a copy of `target` in which every object

@@ -118,6 +118,10 @@ impl Parser {
                 self.lambda(pos)?
             }
             Tok::Name(n) => path(vec![node(Kind::Name(n))], pos),
+            // The keyword operators are field names where an operand is expected.
+            Tok::Op(op @ ("and" | "or" | "in")) => {
+                path(vec![node(Kind::Name(op.to_string()))], pos)
+            }
             Tok::Op("*") => path(vec![node(Kind::Wildcard)], pos),
             Tok::Op("**") => path(vec![node(Kind::Descendants)], pos),
             Tok::Op("-") => {

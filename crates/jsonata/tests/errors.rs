@@ -92,3 +92,18 @@ fn undefined_is_not_null() {
     support::check("Other.Nothing = null", &p, Some(json!(false)));
     support::check("$exists(Other.Misc)", &p, Some(json!(true)));
 }
+
+#[test]
+fn too_many_arguments_is_a_signature_mismatch() {
+    assert_eq!(fails("$count([1], [])", &json!(null)), "T0410");
+    assert_eq!(fails("$uppercase('a', 'b')", &json!(null)), "T0410");
+}
+
+#[test]
+fn keyword_operators_are_field_names_in_operand_position() {
+    support::check(
+        "and = 1 and or = 2",
+        &json!({"and": 1, "or": 2}),
+        Some(json!(true)),
+    );
+}

@@ -6,13 +6,13 @@ use crate::evaluator::{append as append_values, merge_sort, Evaluator};
 use crate::value::{deep_equal, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("count", 1, false, 1, count),
-    builtin("append", 2, false, 2, append),
-    builtin("sort", 1, false, 2, sort),
-    builtin("reverse", 1, false, 1, reverse),
-    builtin("shuffle", 1, false, 1, shuffle),
-    builtin("distinct", 1, false, 1, distinct),
-    builtin("zip", 1, false, 1, zip),
+    builtin("count", 1, 1, false, 1, count),
+    builtin("append", 2, 2, false, 2, append),
+    builtin("sort", 1, 2, false, 2, sort),
+    builtin("reverse", 1, 1, false, 1, reverse),
+    builtin("shuffle", 1, 1, false, 1, shuffle),
+    builtin("distinct", 1, 1, false, 1, distinct),
+    builtin("zip", 1, usize::MAX, false, 1, zip),
 ];
 
 fn count(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {

@@ -14,9 +14,9 @@ use crate::evaluator::Evaluator;
 use crate::value::Value;
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("formatNumber", 2, true, 3, format_number),
-    builtin("formatInteger", 2, true, 2, format_integer),
-    builtin("parseInteger", 2, true, 2, parse_integer),
+    builtin("formatNumber", 2, 3, true, 3, format_number),
+    builtin("formatInteger", 2, 2, true, 2, format_integer),
+    builtin("parseInteger", 2, 2, true, 2, parse_integer),
 ];
 
 /// The decimal format: XPath's defaults, overridable through `$formatNumber`'s options.

@@ -25,6 +25,8 @@ pub(crate) struct Builtin {
     /// Required arguments; with `context`, a call with fewer gets the context item prepended
     /// (the `-` in a JSONata signature, e.g. `Phone.number.$uppercase()`).
     pub min_args: usize,
+    /// More arguments than this is T0410, as the signature check of jsonata-js reports.
+    pub max_args: usize,
     pub context: bool,
     /// How many arguments a higher-order function passes it (jsonata-js uses the JavaScript
     /// function's declared length), so `$map(xs, $string)` does not pass the index as
@@ -42,6 +44,7 @@ impl std::fmt::Debug for Builtin {
 pub(crate) const fn builtin(
     name: &'static str,
     min_args: usize,
+    max_args: usize,
     context: bool,
     arity: usize,
     func: Implementation,
@@ -49,6 +52,7 @@ pub(crate) const fn builtin(
     Builtin {
         name,
         min_args,
+        max_args,
         context,
         arity,
         func,

@@ -6,18 +6,18 @@ use crate::evaluator::Evaluator;
 use crate::value::{format_number, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("number", 1, true, 1, number),
-    builtin("abs", 1, true, 1, abs),
-    builtin("floor", 1, true, 1, floor),
-    builtin("ceil", 1, true, 1, ceil),
-    builtin("round", 1, true, 2, round),
-    builtin("power", 2, true, 2, power),
-    builtin("sqrt", 1, true, 1, sqrt),
-    builtin("formatBase", 1, true, 2, format_base),
-    builtin("sum", 1, false, 1, sum),
-    builtin("max", 1, false, 1, max),
-    builtin("min", 1, false, 1, min),
-    builtin("average", 1, false, 1, average),
+    builtin("number", 1, 1, true, 1, number),
+    builtin("abs", 1, 1, true, 1, abs),
+    builtin("floor", 1, 1, true, 1, floor),
+    builtin("ceil", 1, 1, true, 1, ceil),
+    builtin("round", 1, 2, true, 2, round),
+    builtin("power", 2, 2, true, 2, power),
+    builtin("sqrt", 1, 1, true, 1, sqrt),
+    builtin("formatBase", 1, 2, true, 2, format_base),
+    builtin("sum", 1, 1, false, 1, sum),
+    builtin("max", 1, 1, false, 1, max),
+    builtin("min", 1, 1, false, 1, min),
+    builtin("average", 1, 1, false, 1, average),
 ];
 
 fn finite(n: f64, code: &'static str, position: usize) -> Result<Value, Error> {

@@ -8,15 +8,15 @@ use crate::evaluator::{lookup as lookup_key, Evaluator};
 use crate::value::{Object, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("keys", 1, false, 1, keys),
-    builtin("lookup", 2, false, 2, lookup),
-    builtin("spread", 1, false, 1, spread),
-    builtin("merge", 1, false, 1, merge),
-    builtin("sift", 2, true, 2, sift),
-    builtin("each", 2, true, 2, each),
-    builtin("error", 0, false, 1, error),
-    builtin("assert", 2, false, 2, assert),
-    builtin("type", 1, false, 1, type_of),
+    builtin("keys", 1, 1, false, 1, keys),
+    builtin("lookup", 2, 2, false, 2, lookup),
+    builtin("spread", 1, 1, false, 1, spread),
+    builtin("merge", 1, 1, false, 1, merge),
+    builtin("sift", 2, 2, true, 2, sift),
+    builtin("each", 2, 2, true, 2, each),
+    builtin("error", 0, 1, false, 1, error),
+    builtin("assert", 2, 2, false, 2, assert),
+    builtin("type", 1, 1, false, 1, type_of),
 ];
 
 fn object(a: &Args, i: usize) -> Result<Option<Rc<Object>>, Error> {
