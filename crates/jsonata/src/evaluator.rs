@@ -36,6 +36,21 @@ impl Scope {
         self.vars.borrow_mut().insert(name.to_string(), value);
     }
 
+    /// The variables bound in this scope and its parents below `stop` (an item's `@`/`#`
+    /// bindings, without the path's own scope).
+    fn bindings_until(self: &Rc<Self>, stop: &Rc<Scope>) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        let mut at = Some(self.clone());
+        while let Some(s) = at {
+            if Rc::ptr_eq(&s, stop) {
+                break;
+            }
+            out.extend(s.vars.borrow().iter().map(|(k, v)| (k.clone(), v.clone())));
+            at = s.parent.clone();
+        }
+        out
+    }
+
     fn lookup(&self, name: &str) -> Option<Value> {
         if let Some(v) = self.vars.borrow().get(name) {
             return Some(v.clone());
@@ -78,8 +93,15 @@ impl Evaluator {
         for predicate in &node.predicates {
             result = self.filter(predicate, result, scope)?;
         }
-        if let Some(pairs) = &node.group {
-            result = self.group(pairs, result, scope)?;
+        // A path groups its own items, which may carry variables bound by `@`/`#`.
+        if let (Some(pairs), false) = (&node.group, matches!(node.kind, Kind::Path { .. })) {
+            let ambient = self.ancestry.borrow().clone();
+            let items = result.into_items().into_iter();
+            result = self.group(
+                pairs,
+                items.map(|v| Item::plain(v, ambient.clone())).collect(),
+                scope,
+            )?;
         }
         Ok(collapse(result, node.keep_array))
     }
@@ -117,7 +139,7 @@ impl Evaluator {
             Kind::Path {
                 steps,
                 keep_singleton,
-            } => self.path(steps, *keep_singleton, input, scope)?,
+            } => self.path(steps, *keep_singleton, node.group.as_deref(), input, scope)?,
             Kind::Array { items, cons } => {
                 let mut out = Vec::new();
                 for item in items {
@@ -136,7 +158,15 @@ impl Evaluator {
                     },
                 )
             }
-            Kind::Object(pairs) => self.group(pairs, input.clone(), scope)?,
+            Kind::Object(pairs) => {
+                let ambient = self.ancestry.borrow().clone();
+                let items = input.clone().into_items().into_iter();
+                self.group(
+                    pairs,
+                    items.map(|v| Item::plain(v, ambient.clone())).collect(),
+                    scope,
+                )?
+            }
             Kind::Neg(operand) => match self.eval(operand, input, scope)? {
                 Value::Undefined => Value::Undefined,
                 Value::Number(n) => Value::Number(-n),
@@ -261,6 +291,7 @@ impl Evaluator {
         &self,
         steps: &[Node],
         keep_singleton: bool,
+        group: Option<&[(Node, Node)]>,
         input: &Value,
         scope: &Rc<Scope>,
     ) -> Result<Value, Error> {
@@ -290,10 +321,11 @@ impl Evaluator {
                 }
                 _ => self.step(step, &seq, scope, i == last)?,
             };
+            seq = next;
             match &result {
                 Value::Undefined => break,
                 Value::Array(items, _) if items.is_empty() => break,
-                _ => seq = next,
+                _ => {}
             }
         }
         if keep_singleton {
@@ -324,7 +356,10 @@ impl Evaluator {
                 ),
             };
         }
-        Ok(result)
+        match group {
+            Some(pairs) => self.group(pairs, seq, scope),
+            None => Ok(result),
+        }
     }
 
     /// Runs `f` with `chain` as the ancestry of the context item (what `%` reads).
@@ -525,21 +560,28 @@ impl Evaluator {
     }
 
     /// Object construction and grouping: each item is assigned to the key its key expression
-    /// gives; the value expression then runs once per key over that key's items.
+    /// gives; the value expression then runs once per key, over that key's items and with the
+    /// variables they carry (several items' bindings of one variable become an array).
     fn group(
         &self,
         pairs: &[(Node, Node)],
-        input: Value,
+        mut items: Vec<Item>,
         scope: &Rc<Scope>,
     ) -> Result<Value, Error> {
-        let mut items = input.into_items();
         if items.is_empty() {
-            items.push(Value::Undefined);
+            items.push(Item::plain(
+                Value::Undefined,
+                self.ancestry.borrow().clone(),
+            ));
         }
-        let mut groups: IndexMap<Rc<str>, (Value, usize)> = IndexMap::new();
+        let mut groups: IndexMap<Rc<str>, (Vec<Item>, usize)> = IndexMap::new();
         for item in items {
+            let item_scope = item.scope.as_ref().unwrap_or(scope);
             for (i, (key_node, _)) in pairs.iter().enumerate() {
-                let key = match self.eval(key_node, &item, scope)? {
+                let key = self.with_ancestry(item.chain.clone(), || {
+                    self.eval(key_node, &item.value, item_scope)
+                })?;
+                let key = match key {
                     Value::Undefined => continue,
                     Value::String(s) => s,
                     other => {
@@ -554,7 +596,7 @@ impl Evaluator {
                     }
                 };
                 match groups.get_mut(&key) {
-                    Some((data, idx)) => {
+                    Some((members, idx)) => {
                         if *idx != i {
                             return Err(Error::dynamic(
                                 "D1009",
@@ -562,17 +604,43 @@ impl Evaluator {
                                 format!("Multiple key definitions evaluate to same key: \"{key}\""),
                             ));
                         }
-                        *data = append(std::mem::replace(data, Value::Undefined), item.clone());
+                        members.push(item.clone());
                     }
                     None => {
-                        groups.insert(key, (item.clone(), i));
+                        groups.insert(key, (vec![item.clone()], i));
                     }
                 }
             }
         }
         let mut out = Object::new();
-        for (key, (data, i)) in groups {
-            let v = self.eval(&pairs[i].1, &data, scope)?;
+        for (key, (members, i)) in groups {
+            let data = members
+                .iter()
+                .fold(Value::Undefined, |acc, m| append(acc, m.value.clone()));
+            let group_scope = match members.as_slice() {
+                [one] => one.scope.clone().unwrap_or_else(|| scope.clone()),
+                many => {
+                    let merged = Scope::child(scope);
+                    let mut vars: IndexMap<String, Value> = IndexMap::new();
+                    for m in many {
+                        for (name, v) in m
+                            .scope
+                            .as_ref()
+                            .map(|s| s.bindings_until(scope))
+                            .unwrap_or_default()
+                        {
+                            let acc = vars.shift_remove(&name).unwrap_or(Value::Undefined);
+                            vars.insert(name, append(acc, v));
+                        }
+                    }
+                    for (name, v) in vars {
+                        merged.bind(&name, v);
+                    }
+                    merged
+                }
+            };
+            let chain = members.first().and_then(|m| m.chain.clone());
+            let v = self.with_ancestry(chain, || self.eval(&pairs[i].1, &data, &group_scope))?;
             if !v.is_undefined() {
                 out.insert(key.to_string(), v);
             }
@@ -799,7 +867,27 @@ impl Evaluator {
             }
             Function::Builtin(b) => {
                 if b.context && args.len() < b.min_args {
-                    args.insert(0, input.clone());
+                    // The context item, unwrapped if it is the top-level input array.
+                    args.insert(
+                        0,
+                        match input {
+                            Value::Array(items, f) if f.outer_wrapper => {
+                                items.first().cloned().unwrap_or(Value::Undefined)
+                            }
+                            other => other.clone(),
+                        },
+                    );
+                }
+                if args.len() < b.min_args {
+                    return Err(Error::type_error(
+                        "T0410",
+                        pos,
+                        format!(
+                            "Argument {} of function \"{}\" does not match function signature",
+                            args.len() + 1,
+                            b.name
+                        ),
+                    ));
                 }
                 if args.len() > b.max_args {
                     return Err(Error::type_error(

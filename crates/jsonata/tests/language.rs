@@ -233,3 +233,17 @@ fn positional_binding() {
         Some(json!([1, 2])),
     );
 }
+
+#[test]
+fn grouping_sees_join_bindings() {
+    // The pattern of the reference suite's employee map-reduce joins, on the library data: the
+    // key and value expressions of the grouping read the variables bound by @.
+    check(
+        "library.loans@$l.books@$b[$l.isbn=$b.isbn]{ $b.title: $l.customer }",
+        &library(),
+        Some(json!({
+            "Structure and Interpretation of Computer Programs": ["10001", "10003"],
+            "Compilers: Principles, Techniques, and Tools": "10003"
+        })),
+    );
+}

@@ -69,8 +69,10 @@ fn shuffle(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
 
 fn distinct(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let v = a.value(0);
-    if !matches!(v, Value::Array(..)) {
-        return Ok(v);
+    // Like jsonata-js, a non-array or an array of at most one item comes back as it is.
+    match &v {
+        Value::Array(items, _) if items.len() > 1 => {}
+        _ => return Ok(v),
     }
     let mut out: Vec<Value> = Vec::new();
     for item in v.into_items() {
@@ -78,7 +80,7 @@ fn distinct(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
             out.push(item);
         }
     }
-    Ok(Value::sequence(out))
+    Ok(Value::array(out))
 }
 
 /// `$zip` takes any number of arrays; the result is as long as the shortest.

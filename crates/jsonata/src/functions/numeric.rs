@@ -63,7 +63,7 @@ fn number(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
             };
             finite(n, "D3030", a.position)?
         }
-        _ => return Err(unconvertible()),
+        _ => return Err(a.mismatch(0)),
     })
 }
 

@@ -15,7 +15,7 @@ pub(crate) const FUNCTIONS: &[Builtin] = &[
     builtin("sift", 2, 2, true, 2, sift),
     builtin("each", 2, 2, true, 2, each),
     builtin("error", 0, 1, false, 1, error),
-    builtin("assert", 2, 2, false, 2, assert),
+    builtin("assert", 1, 2, false, 2, assert),
     builtin("type", 1, 1, false, 1, type_of),
 ];
 
