@@ -42,6 +42,9 @@ pub struct ActivityApi {
     server: tokio::task::JoinHandle<()>,
 }
 
+/// How long a test waits for a worker's report before declaring it dead.
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
 /// How long `GetActivityTask` waits for a task before answering "none": short, so tests never
 /// wait on AWS's 60-second long poll, long enough not to spin.
 const LONG_POLL: Duration = Duration::from_millis(500);
@@ -114,14 +117,21 @@ impl ActivityApi {
         .await
     }
 
+    /// Waits for `ready`; panics after [`HANG_GUARD`] so a dead worker fails its test instead of
+    /// hanging the suite (a guard, not a speed assertion).
     async fn wait<T>(&self, mut ready: impl FnMut(&Inner) -> Option<T>) -> T {
-        loop {
-            let notified = self.shared.changed.notified();
-            if let Some(value) = ready(&self.lock()) {
-                return value;
+        let waiting = async {
+            loop {
+                let notified = self.shared.changed.notified();
+                if let Some(value) = ready(&self.lock()) {
+                    return value;
+                }
+                notified.await;
             }
-            notified.await;
-        }
+        };
+        tokio::time::timeout(HANG_GUARD, waiting)
+            .await
+            .unwrap_or_else(|_| panic!("the worker reported nothing within {HANG_GUARD:?}"))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -64,19 +64,7 @@ async fn products(grid: &Path, work: &Path) -> BTreeMap<&'static str, JobOutcome
     let mut outcomes = BTreeMap::new();
     for (step, argv) in steps(&name) {
         let spec = JobSpec {
-            command: CommandSpec {
-                env: vec![
-                    (
-                        "LEADLINE_INPUTS".into(),
-                        work.join(step).join("in").display().to_string(),
-                    ),
-                    (
-                        "LEADLINE_OUTPUTS".into(),
-                        work.join(step).join("out").display().to_string(),
-                    ),
-                ],
-                ..CommandSpec::from_argv(&argv).unwrap()
-            },
+            command: CommandSpec::from_argv(&argv).unwrap(),
             inputs_dir: work.join(step).join("in"),
             outputs_dir: work.join(step).join("out"),
             sources: vec![grid.display().to_string()],

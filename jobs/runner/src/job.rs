@@ -107,6 +107,13 @@ async fn attempt(
     spec: &JobSpec,
     cancel: impl Future<Output = ()>,
 ) -> Result<TaskResult, TaskFailure> {
+    // The command runs in the inputs folder, so it must exist even when nothing is staged.
+    std::fs::create_dir_all(&spec.inputs_dir).map_err(|e| {
+        runner_failure(format!(
+            "cannot create inputs folder {}: {e}",
+            spec.inputs_dir.display()
+        ))
+    })?;
     for source in &spec.sources {
         inputs::stage(source, &spec.inputs_dir)
             .await
@@ -144,7 +151,7 @@ async fn attempt(
     }
 
     prepare_outputs(&spec.outputs_dir).map_err(runner_failure)?;
-    let finished = process::run(&spec.command, &spec.run, cancel)
+    let finished = process::run(&command_in_job(spec), &spec.run, cancel)
         .await
         .map_err(runner_failure)?;
     tracing::info!(
@@ -192,6 +199,22 @@ async fn attempt(
             .map_err(runner_failure)?;
     }
     Ok(result)
+}
+
+/// The command as the job contract runs it: in the inputs folder (so a template can name a grid
+/// by its file name), with `LEADLINE_INPUTS` and `LEADLINE_OUTPUTS` naming the two folders.
+fn command_in_job(spec: &JobSpec) -> CommandSpec {
+    let mut command = spec.command.clone();
+    command.dir.get_or_insert_with(|| spec.inputs_dir.clone());
+    for (name, dir) in [
+        ("LEADLINE_INPUTS", &spec.inputs_dir),
+        ("LEADLINE_OUTPUTS", &spec.outputs_dir),
+    ] {
+        command
+            .env
+            .push((name.to_owned(), dir.display().to_string()));
+    }
+    command
 }
 
 /// The outputs folder must start empty: whatever is in it gets published, and a leftover from an

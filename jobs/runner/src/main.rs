@@ -91,17 +91,6 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(text) => Some(place(text).await?),
         None => None,
     };
-    let mut command = command;
-    command.env = vec![
-        (
-            "LEADLINE_INPUTS".into(),
-            args.inputs_dir.display().to_string(),
-        ),
-        (
-            "LEADLINE_OUTPUTS".into(),
-            args.outputs_dir.display().to_string(),
-        ),
-    ];
     let spec = JobSpec {
         command,
         inputs_dir: args.inputs_dir,

@@ -70,6 +70,18 @@ fn walkdir(dir: &Path) -> Vec<String> {
 }
 
 #[test]
+fn the_command_runs_in_the_inputs_folder_so_grids_are_named_by_file_name() {
+    let job = Job::new();
+    let (output, result) = job.run(
+        "cwd",
+        &[],
+        r#"test "$PWD" = "$LEADLINE_INPUTS" && cp a.bag "$LEADLINE_OUTPUTS/a_copy.bag""#,
+    );
+    assert!(output.status.success(), "{result}");
+    assert_eq!(result["outputs"]["a_copy.bag"]["size"], 5);
+}
+
+#[test]
 fn a_failing_command_is_job_exit_code_n_with_stderr_as_cause() {
     let job = Job::new();
     let (output, result) = job.run("fail", &[], "echo 'cannot open a.bag' >&2; exit 3");
@@ -184,7 +196,7 @@ fn a_timeout_is_job_timeout() {
 fn sigterm_interrupts_the_command_with_a_retryable_error() {
     let job = Job::new();
     let started = job.path("started");
-    let child = Command::new(env!("CARGO_BIN_EXE_leadline-runner"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leadline-runner"))
         .env("LEADLINE_INPUTS", job.path("in"))
         .env("LEADLINE_OUTPUTS", job.path("out"))
         .env("LEADLINE_LOG", "warn")
@@ -194,6 +206,10 @@ fn sigterm_interrupts_the_command_with_a_retryable_error() {
         .spawn()
         .unwrap();
     while !started.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the runner ended before its command started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // SAFETY: sending a signal to the child we spawned.
