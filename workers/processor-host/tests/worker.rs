@@ -91,8 +91,13 @@ impl Host {
     }
 }
 
-async fn wait_for_file(path: &Path) {
+async fn wait_for_file(path: &Path, worker: &mut Child) {
     while !path.exists() {
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "the worker exited before {} appeared",
+            path.display()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
@@ -226,9 +231,9 @@ async fn refuses_programs_off_the_allow_list_and_bad_input() {
 async fn sigterm_fails_the_task_in_hand_as_retryable() {
     let api = ActivityApi::start().await;
     let host = Host::new();
-    let worker = host.start(&[("AWS_ENDPOINT_URL", api.endpoint())], &[]);
+    let mut worker = host.start(&[("AWS_ENDPOINT_URL", api.endpoint())], &[]);
     let token = api.push(&json!({"survey": "H2", "command": ["carisbatch", "--run", "Hang"]}));
-    wait_for_file(&host.work("H2").join("started")).await;
+    wait_for_file(&host.work("H2").join("started"), &mut worker).await;
     sigterm(&worker);
     let Reported::Failure { error, .. } = api.reported(&token).await else {
         panic!("an interrupted task succeeded");
