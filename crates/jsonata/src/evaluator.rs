@@ -2,7 +2,7 @@
 //! sequence and flatten, predicates filter (numbers index, anything else is a test), a
 //! sequence of one collapses to its item, and `undefined` (no match) is not `null`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -13,9 +13,17 @@ use crate::error::Error;
 use crate::functions;
 use crate::value::{deep_equal, ArrayFlags, Function, Object, Value};
 
-/// Deep enough for the documentation's recursive examples, shallow enough that the native
-/// stack of a test thread (2 MiB) never overflows first.
-const MAX_DEPTH: usize = 250;
+/// How much native stack one evaluation may use before it fails with U1001. Recursion depth
+/// is limited by stack bytes rather than by a call count because frame sizes differ tenfold
+/// between debug and release builds; 1 MiB leaves room below the 2 MiB of a tokio worker or
+/// test thread, so a runaway recursion is an error, never a process abort.
+const STACK_BUDGET: usize = 1 << 20;
+
+/// An address on the current stack, to measure how deep evaluation has gone.
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
+}
 
 /// A variable scope: blocks and lambda calls open a child; `:=` binds in the innermost.
 #[derive(Debug, Default)]
@@ -60,7 +68,8 @@ impl Scope {
 }
 
 pub(crate) struct Evaluator {
-    depth: Cell<usize>,
+    /// `stack_position()` when evaluation started.
+    stack_base: usize,
     /// The ancestry of the current context item, which `%` walks.
     ancestry: RefCell<Chain>,
     /// Milliseconds since the Unix epoch, fixed for one evaluation: `$now()` and `$millis()`
@@ -71,25 +80,15 @@ pub(crate) struct Evaluator {
 impl Evaluator {
     pub fn new(now_millis: i64) -> Self {
         Evaluator {
-            depth: Cell::new(0),
+            stack_base: stack_position(),
             ancestry: RefCell::new(None),
             now_millis,
         }
     }
 
     pub fn eval(&self, node: &Node, input: &Value, scope: &Rc<Scope>) -> Result<Value, Error> {
-        let depth = self.depth.get() + 1;
-        if depth > MAX_DEPTH {
-            return Err(Error::dynamic(
-                "U1001",
-                node.position,
-                "Stack overflow error: check for non-terminating recursive function",
-            ));
-        }
-        self.depth.set(depth);
-        let result = self.eval_inner(node, input, scope);
-        self.depth.set(depth - 1);
-        let mut result = result?;
+        self.check_stack(node.position)?;
+        let mut result = self.eval_inner(node, input, scope)?;
         for predicate in &node.predicates {
             result = self.filter(predicate, result, scope)?;
         }
@@ -844,15 +843,7 @@ impl Evaluator {
                 "Attempted to invoke a non-function",
             ));
         };
-        let depth = self.depth.get() + 1;
-        if depth > MAX_DEPTH {
-            return Err(Error::dynamic(
-                "U1001",
-                pos,
-                "Stack overflow error: check for non-terminating recursive function",
-            ));
-        }
-        self.depth.set(depth);
+        self.check_stack(pos)?;
         let result = match &**func {
             Function::Lambda {
                 def,
@@ -930,9 +921,19 @@ impl Evaluator {
                 self.apply(second, vec![mid], input, pos)
             }
         };
-        self.depth.set(depth - 1);
         // Not collapsed here: the calling node collapses, honouring its `[]`.
         result
+    }
+
+    fn check_stack(&self, position: usize) -> Result<(), Error> {
+        if stack_position().abs_diff(self.stack_base) > STACK_BUDGET {
+            return Err(Error::dynamic(
+                "U1001",
+                position,
+                "Stack overflow error: check for non-terminating recursive function",
+            ));
+        }
+        Ok(())
     }
 
     /// `|pattern|update,delete|` applied to `target`: a copy of `target` in which every object
