@@ -201,9 +201,7 @@ async fn grids_only_upload_skips_the_processor_and_makes_products() {
             "qc",
             "--",
             "leadline-qc",
-            "/inputs/H00001_1m.bag",
-            "--output",
-            "/outputs/H00001_1m_qc.json"
+            "H00001_1m.bag"
         ])));
 }
 
