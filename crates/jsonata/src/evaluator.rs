@@ -233,6 +233,29 @@ impl Evaluator {
             }
             Kind::Call { func, args } => {
                 let f = self.eval(func, input, scope)?;
+                if let (false, Kind::Path { steps, .. }) =
+                    (matches!(f, Value::Function(_)), &func.kind)
+                {
+                    // `sum(x)`: a field name called like a function that exists as `$sum`.
+                    if let [Node {
+                        kind: Kind::Name(name),
+                        ..
+                    }] = steps.as_slice()
+                    {
+                        if functions::lookup(name).is_none() && scope.lookup(name).is_none() {
+                            return Err(Error::type_error(
+                                "T1006",
+                                pos,
+                                "Attempted to invoke a non-function",
+                            ));
+                        }
+                        return Err(Error::type_error(
+                            "T1005",
+                            pos,
+                            format!("Attempted to invoke a non-function. Did you mean ${name}?"),
+                        ));
+                    }
+                }
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
                     values.push(self.eval(a, input, scope)?);

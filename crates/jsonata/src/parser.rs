@@ -270,6 +270,13 @@ impl Parser {
                 join_path(left, rhs, pos)?
             }
             "[" => {
+                if left.group.is_some() {
+                    return Err(Error::syntax(
+                        "S0209",
+                        pos,
+                        "A predicate cannot follow a grouping expression in a step",
+                    ));
+                }
                 if self.is_op("]") {
                     self.advance();
                     let mut left = left;

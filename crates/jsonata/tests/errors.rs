@@ -107,3 +107,13 @@ fn keyword_operators_are_field_names_in_operand_position() {
         Some(json!(true)),
     );
 }
+
+#[test]
+fn reference_suite_error_codes() {
+    // Cases of the jsonata-js test suite's "errors" group.
+    assert_eq!(
+        fails("sum(Account.Order.OrderID)", &support::invoice()),
+        "T1005"
+    );
+    assert_eq!(syntax(r#"[1,2,3]{"num": $}[true]"#).0, "S0209");
+}
