@@ -11,19 +11,8 @@ use indexmap::IndexMap;
 use crate::ast::{Kind, Node, SortTerm};
 use crate::error::Error;
 use crate::functions;
+use crate::stack::StackGuard;
 use crate::value::{deep_equal, ArrayFlags, Function, Object, Value};
-
-/// How much native stack one evaluation may use before it fails with U1001. Recursion depth
-/// is limited by stack bytes rather than by a call count because frame sizes differ tenfold
-/// between debug and release builds; 1 MiB leaves room below the 2 MiB of a tokio worker or
-/// test thread, so a runaway recursion is an error, never a process abort.
-const STACK_BUDGET: usize = 1 << 20;
-
-/// An address on the current stack, to measure how deep evaluation has gone.
-fn stack_position() -> usize {
-    let marker = 0u8;
-    std::ptr::addr_of!(marker) as usize
-}
 
 /// A variable scope: blocks and lambda calls open a child; `:=` binds in the innermost.
 #[derive(Debug, Default)]
@@ -68,8 +57,7 @@ impl Scope {
 }
 
 pub(crate) struct Evaluator {
-    /// `stack_position()` when evaluation started.
-    stack_base: usize,
+    stack: StackGuard,
     /// The ancestry of the current context item, which `%` walks.
     ancestry: RefCell<Chain>,
     /// Milliseconds since the Unix epoch, fixed for one evaluation: `$now()` and `$millis()`
@@ -80,14 +68,14 @@ pub(crate) struct Evaluator {
 impl Evaluator {
     pub fn new(now_millis: i64) -> Self {
         Evaluator {
-            stack_base: stack_position(),
+            stack: StackGuard::new(),
             ancestry: RefCell::new(None),
             now_millis,
         }
     }
 
     pub fn eval(&self, node: &Node, input: &Value, scope: &Rc<Scope>) -> Result<Value, Error> {
-        self.check_stack(node.position)?;
+        self.stack.check(node.position)?;
         let mut result = self.eval_inner(node, input, scope)?;
         for predicate in &node.predicates {
             result = self.filter(predicate, result, scope)?;
@@ -866,7 +854,7 @@ impl Evaluator {
                 "Attempted to invoke a non-function",
             ));
         };
-        self.check_stack(pos)?;
+        self.stack.check(pos)?;
         let result = match &**func {
             Function::Lambda {
                 def,
@@ -946,17 +934,6 @@ impl Evaluator {
         };
         // Not collapsed here: the calling node collapses, honouring its `[]`.
         result
-    }
-
-    fn check_stack(&self, position: usize) -> Result<(), Error> {
-        if stack_position().abs_diff(self.stack_base) > STACK_BUDGET {
-            return Err(Error::dynamic(
-                "U1001",
-                position,
-                "Stack overflow error: check for non-terminating recursive function",
-            ));
-        }
-        Ok(())
     }
 
     /// `|pattern|update,delete|` applied to `target`: a copy of `target` in which every object

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use crate::ast::{Kind, LambdaDef, Node, SortTerm};
 use crate::error::Error;
 use crate::lexer::{tokenize, Tok, Token};
+use crate::stack::StackGuard;
 
 pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut p = Parser {
         tokens: tokenize(src)?,
         at: 0,
+        stack: StackGuard::new(),
     };
     let node = p.expression(0)?;
     match &p.peek().tok {
@@ -42,6 +44,7 @@ fn lbp(tok: &Tok) -> u8 {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    stack: StackGuard,
 }
 
 impl Parser {
@@ -94,6 +97,7 @@ impl Parser {
     }
 
     fn expression(&mut self, rbp: u8) -> Result<Node, Error> {
+        self.stack.check(self.peek().position)?;
         let t = self.advance();
         let mut left = self.nud(t)?;
         while rbp < lbp(&self.peek().tok) {

@@ -117,3 +117,13 @@ fn reference_suite_error_codes() {
     );
     assert_eq!(syntax(r#"[1,2,3]{"num": $}[true]"#).0, "S0209");
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert_eq!(
+        Expression::parse(&deep).map(|_| ()).map_err(|e| e.code()),
+        Err("U1001")
+    );
+    assert_eq!(fails("$pad('x', 1e12)", &json!(null)), "D1001");
+}

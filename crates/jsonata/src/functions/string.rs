@@ -175,6 +175,14 @@ fn pad(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         .string(2)?
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| Rc::from(" "));
+    // A width beyond any payload Step Functions accepts would only exhaust memory.
+    if width.abs() > 1e7 {
+        return Err(Error::dynamic(
+            "D1001",
+            a.position,
+            "The width of $pad is out of range",
+        ));
+    }
     let missing = width.abs().trunc() as i64 - s.chars().count() as i64;
     if missing <= 0 {
         return Ok(Value::String(s));
