@@ -199,7 +199,10 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
 /// How JavaScript prints a number, which JSONata's string conversions inherit: integers
 /// without a fraction up to 1e21, otherwise the shortest round-trip form.
 pub(crate) fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e21 {
+    if n == 0.0 {
+        // Including -0, which JavaScript prints as "0".
+        "0".to_string()
+    } else if n.fract() == 0.0 && n.abs() < 1e21 {
         format!("{n:.0}")
     } else if n.abs() >= 1e21 || (n != 0.0 && n.abs() < 1e-6) {
         // JS uses exponent notation here, with an explicit sign on the exponent.

@@ -143,3 +143,11 @@ fn url_encoding() {
         json!("https://mozilla.org/?x=шеллы"),
     );
 }
+
+#[test]
+fn numbers_print_as_javascript_does() {
+    // $string rounds to 15 significant digits ("0.1 + 0.2" is "0.3"); -0 prints as "0".
+    eq("$string(0.1 + 0.2)", json!("0.3"));
+    eq("$string(-0)", json!("0"));
+    eq("$string(1e-7)", json!("1e-7"));
+}
