@@ -51,15 +51,6 @@ impl DirStore {
         }
         Ok(self.root.join(key.as_str()))
     }
-
-    fn io_error(&self, key: &Key) -> impl Fn(io::Error) -> StoreError + '_ {
-        let key = key.to_string();
-        move |source| StoreError::Io {
-            location: self.location(),
-            key: key.clone(),
-            source,
-        }
-    }
 }
 
 /// Runs blocking filesystem work off the async runtime's worker threads.
@@ -188,11 +179,7 @@ impl ObjectStore for DirStore {
         let skip_temp = prefix.is_empty();
         blocking(move || walk(&root, &start, skip_temp))
             .await
-            .map_err(|source| StoreError::Io {
-                location: self.location(),
-                key: prefix.to_string(),
-                source,
-            })
+            .map_err(StoreError::io(self, prefix))
     }
 
     async fn head(&self, key: &Key) -> Result<Option<ObjectInfo>, StoreError> {
@@ -206,7 +193,7 @@ impl ObjectStore for DirStore {
             Err(e) => Err(e),
         })
         .await
-        .map_err(self.io_error(key))?;
+        .map_err(StoreError::io(self, key))?;
         Ok(found.map(|(size, cid)| ObjectInfo {
             key: key.clone(),
             size,
@@ -225,7 +212,7 @@ impl ObjectStore for DirStore {
             Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
                 Err(self.not_found(key))
             }
-            Err(e) => Err(self.io_error(key)(e)),
+            Err(e) => Err(StoreError::io(self, key)(e)),
         }
     }
 
@@ -236,7 +223,7 @@ impl ObjectStore for DirStore {
         options: PutOptions,
     ) -> Result<ObjectInfo, StoreError> {
         let target = self.path_of(key)?;
-        let io_error = self.io_error(key);
+        let io_error = StoreError::io(self, key);
         let temp_dir = self.root.join(TEMP_DIR);
         tokio::fs::create_dir_all(&temp_dir)
             .await
@@ -330,7 +317,7 @@ impl ObjectStore for DirStore {
             Ok(())
         })
         .await
-        .map_err(self.io_error(key))
+        .map_err(StoreError::io(self, key))
     }
 }
 

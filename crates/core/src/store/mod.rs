@@ -91,6 +91,20 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// The `map_err` adapter for I/O on `key` in `store`: the error names both.
+    pub(crate) fn io<'a, S: ObjectStore + ?Sized>(
+        store: &'a S,
+        key: &'a (dyn std::fmt::Display + Sync),
+    ) -> impl Fn(io::Error) -> StoreError + 'a {
+        move |source| StoreError::Io {
+            location: store.location(),
+            key: key.to_string(),
+            source,
+        }
+    }
+}
+
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     /// Where the store is, for messages: `s3://bucket` or a folder path.
@@ -162,11 +176,7 @@ pub trait ObjectStore: Send + Sync {
         let reader = self.get(key).await?;
         let hasher = hash_stream(reader, |_| {})
             .await
-            .map_err(|source| StoreError::Io {
-                location: self.location(),
-                key: key.to_string(),
-                source,
-            })?;
+            .map_err(StoreError::io(self, key))?;
         Ok(hasher.finish())
     }
 
@@ -181,11 +191,7 @@ pub trait ObjectStore: Send + Sync {
             .await?
             .read_to_end(&mut bytes)
             .await
-            .map_err(|source| StoreError::Io {
-                location: self.location(),
-                key: key.to_string(),
-                source,
-            })?;
+            .map_err(StoreError::io(self, key))?;
         Ok(bytes)
     }
 }

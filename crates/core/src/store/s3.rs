@@ -264,11 +264,7 @@ impl S3Store {
         mut body: ByteReader,
         options: &PutOptions,
     ) -> Result<ObjectInfo, StoreError> {
-        let io_error = |source| StoreError::Io {
-            location: self.location(),
-            key: key.to_string(),
-            source,
-        };
+        let io_error = StoreError::io(self, key);
         let mut hasher = CidHasher::new();
         let mut parts = Vec::new();
         let mut ended = false;
@@ -276,7 +272,7 @@ impl S3Store {
             if !ended {
                 ended = fill(&mut body, &mut pending, self.part_size)
                     .await
-                    .map_err(io_error)?;
+                    .map_err(&io_error)?;
             }
             let rest = pending.split_off(pending.len().min(self.part_size));
             let part = std::mem::replace(&mut pending, rest);
@@ -496,11 +492,7 @@ impl ObjectStore for S3Store {
         let etag = output.e_tag().map(str::to_owned);
         let hasher = hash_stream(Box::pin(output.body.into_async_read()), |_| {})
             .await
-            .map_err(|source| StoreError::Io {
-                location: self.location(),
-                key: key.to_string(),
-                source,
-            })?;
+            .map_err(StoreError::io(self, key))?;
         let cid = hasher.finish();
         self.remember(key, etag.as_deref(), Some(cid));
         Ok(cid)
@@ -515,11 +507,7 @@ impl ObjectStore for S3Store {
         let mut first = Vec::new();
         let ended = fill(&mut body, &mut first, self.multipart_threshold + 1)
             .await
-            .map_err(|source| StoreError::Io {
-                location: self.location(),
-                key: key.to_string(),
-                source,
-            })?;
+            .map_err(StoreError::io(self, key))?;
         if ended {
             self.put_single(key, first, &options).await
         } else {
