@@ -78,19 +78,7 @@ impl ActivityApi {
 
     /// An SFN client for this server with static test credentials.
     pub fn client(&self) -> aws_sdk_sfn::Client {
-        let config = aws_sdk_sfn::Config::builder()
-            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
-            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sfn::config::Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "leadline-testkit",
-            ))
-            .endpoint_url(self.endpoint())
-            .build();
-        aws_sdk_sfn::Client::from_conf(config)
+        aws_sdk_sfn::Client::new(&crate::sdk_config(&self.endpoint()))
     }
 
     /// Queues a task with `input`; returns its token.

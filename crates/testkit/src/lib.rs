@@ -65,17 +65,7 @@ impl Moto {
 
     /// An S3 client for this server: static test credentials, path-style addressing.
     pub fn s3_client(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "leadline-testkit",
-            ))
-            .endpoint_url(self.endpoint())
+        let config = aws_sdk_s3::config::Builder::from(&sdk_config(&self.endpoint()))
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(config)
@@ -83,36 +73,12 @@ impl Moto {
 
     /// A Secrets Manager client for this server.
     pub fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "leadline-testkit",
-            ))
-            .endpoint_url(self.endpoint())
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(config)
+        aws_sdk_secretsmanager::Client::new(&sdk_config(&self.endpoint()))
     }
 
     /// A Step Functions client for this server.
     pub fn sfn_client(&self) -> aws_sdk_sfn::Client {
-        let config = aws_sdk_sfn::Config::builder()
-            .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
-            .region(aws_sdk_sfn::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sfn::config::Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "leadline-testkit",
-            ))
-            .endpoint_url(self.endpoint())
-            .build();
-        aws_sdk_sfn::Client::from_conf(config)
+        aws_sdk_sfn::Client::new(&sdk_config(&self.endpoint()))
     }
 
     /// Makes moto run the state machines it is given (Pass, Wait, Fail, …) instead of only
@@ -179,6 +145,25 @@ fn moto_server() -> PathBuf {
         .map(|tools| tools.join("bin/moto_server"))
         .filter(|path| path.is_file())
         .unwrap_or_else(|| PathBuf::from("moto_server"))
+}
+
+/// The AWS settings every test client shares: static test credentials, one region, and the
+/// local server's endpoint.
+pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            aws_sdk_s3::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "leadline-testkit",
+            ),
+        ))
+        .endpoint_url(endpoint)
+        .build()
 }
 
 fn free_port() -> u16 {
