@@ -858,21 +858,39 @@ impl Checker {
         }
     }
 
-    fn retriers(&mut self, obj: &Map<String, Value>, ptr: &str) -> Vec<Retrier> {
-        let Some(value) = obj.get("Retry") else {
+    /// The objects of the array `field` with their pointers; a non-array field or a non-object
+    /// element is reported (as "'<field>' must be an array" / "<what> must be an object").
+    fn object_items<'a>(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        field: &str,
+        ptr: &str,
+        what: &str,
+    ) -> Vec<(String, &'a Map<String, Value>)> {
+        let Some(value) = obj.get(field) else {
             return Vec::new();
         };
         let Some(items) = value.as_array() else {
-            self.schema(format!("{ptr}/Retry"), "'Retry' must be an array");
+            self.schema(
+                format!("{ptr}/{field}"),
+                format!("'{field}' must be an array"),
+            );
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let mut objects = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let rptr = format!("{ptr}/Retry/{i}");
-            let Some(item) = item.as_object() else {
-                self.schema(rptr, "A retrier must be an object");
-                continue;
-            };
+            let item_ptr = format!("{ptr}/{field}/{i}");
+            match item.as_object() {
+                Some(item) => objects.push((item_ptr, item)),
+                None => self.schema(item_ptr, format!("{what} must be an object")),
+            }
+        }
+        objects
+    }
+
+    fn retriers(&mut self, obj: &Map<String, Value>, ptr: &str) -> Vec<Retrier> {
+        let mut out = Vec::new();
+        for (rptr, item) in self.object_items(obj, "Retry", ptr, "A retrier") {
             self.only_fields(
                 item,
                 &rptr,
@@ -934,20 +952,8 @@ impl Checker {
     }
 
     fn catchers(&mut self, obj: &Map<String, Value>, ptr: &str) -> Vec<Catcher> {
-        let Some(value) = obj.get("Catch") else {
-            return Vec::new();
-        };
-        let Some(items) = value.as_array() else {
-            self.schema(format!("{ptr}/Catch"), "'Catch' must be an array");
-            return Vec::new();
-        };
         let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let cptr = format!("{ptr}/Catch/{i}");
-            let Some(item) = item.as_object() else {
-                self.schema(cptr, "A catcher must be an object");
-                continue;
-            };
+        for (cptr, item) in self.object_items(obj, "Catch", ptr, "A catcher") {
             self.only_fields(
                 item,
                 &cptr,

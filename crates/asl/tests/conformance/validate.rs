@@ -309,3 +309,21 @@ fn item_batcher_needs_a_limit() {
     );
     assert!(has(&p, "'ItemBatcher' needs MaxItemsPerBatch(Path) or MaxInputBytesPerBatch(Path) at /States/M/ItemBatcher"), "{p:#?}");
 }
+
+#[test]
+fn retry_and_catch_must_be_arrays_of_objects() {
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "B",
+              "Retry": {"ErrorEquals": ["States.ALL"]},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "B"}, "oops"]},
+        "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+              "Retry": [7], "Catch": "everything"}}}));
+    for expected in [
+        "'Retry' must be an array at /States/A/Retry",
+        "A catcher must be an object at /States/A/Catch/1",
+        "A retrier must be an object at /States/B/Retry/0",
+        "'Catch' must be an array at /States/B/Catch",
+    ] {
+        assert!(has(&p, expected), "{expected}: {p:#?}");
+    }
+}
