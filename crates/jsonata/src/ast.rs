@@ -106,3 +106,93 @@ impl Node {
         }
     }
 }
+
+impl Node {
+    /// Visits this node and every node below it. `top` tells whether a node is evaluated
+    /// against the expression's own input (rather than against items a path, predicate, sort,
+    /// grouping or transform hands it), which is what a caller that supplies no input (the
+    /// ASL engine) needs to find names that could only ever read nothing.
+    pub fn visit<'a>(&'a self, top: bool, f: &mut dyn FnMut(&'a Node, bool)) {
+        f(self, top);
+        for p in self.predicates.iter().chain(&self.stages) {
+            p.visit(false, f);
+        }
+        for (k, v) in self.group.iter().flatten() {
+            k.visit(false, f);
+            v.visit(false, f);
+        }
+        match &self.kind {
+            Kind::Str(_)
+            | Kind::Num(_)
+            | Kind::Value(_)
+            | Kind::Regex(_)
+            | Kind::Name(_)
+            | Kind::Var(_)
+            | Kind::Wildcard
+            | Kind::Descendants
+            | Kind::Parent => {}
+            Kind::Path { steps, .. } => {
+                for (i, step) in steps.iter().enumerate() {
+                    step.visit(top && i == 0, f);
+                }
+            }
+            Kind::Array { items, .. } | Kind::Block(items) => {
+                for item in items {
+                    item.visit(top, f);
+                }
+            }
+            Kind::Object(pairs) => {
+                for (k, v) in pairs {
+                    k.visit(top, f);
+                    v.visit(top, f);
+                }
+            }
+            Kind::Neg(inner) | Kind::Bind(_, inner) => inner.visit(top, f),
+            Kind::Binary { lhs, rhs, .. } | Kind::Range(lhs, rhs) | Kind::Apply(lhs, rhs) => {
+                lhs.visit(top, f);
+                rhs.visit(top, f);
+            }
+            Kind::Condition {
+                test,
+                then,
+                otherwise,
+            } => {
+                test.visit(top, f);
+                then.visit(top, f);
+                if let Some(o) = otherwise {
+                    o.visit(top, f);
+                }
+            }
+            Kind::Call { func, args } => {
+                func.visit(top, f);
+                for a in args {
+                    a.visit(top, f);
+                }
+            }
+            Kind::Partial { func, args } => {
+                func.visit(top, f);
+                for a in args.iter().flatten() {
+                    a.visit(top, f);
+                }
+            }
+            // A lambda's body sees the input of the place it is defined.
+            Kind::Lambda(def) => def.body.visit(top, f),
+            Kind::Sort(terms) => {
+                for t in terms {
+                    t.expr.visit(false, f);
+                }
+            }
+            Kind::Transform {
+                pattern,
+                update,
+                delete,
+            } => {
+                pattern.visit(false, f);
+                update.visit(false, f);
+                if let Some(d) = delete {
+                    d.visit(false, f);
+                }
+            }
+        }
+    }
+}

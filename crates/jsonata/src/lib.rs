@@ -20,6 +20,7 @@ mod pattern;
 mod stack;
 mod value;
 
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 pub use error::Error;
@@ -38,6 +39,32 @@ impl Expression {
         Ok(Expression {
             ast: parser::parse(source)?,
         })
+    }
+
+    /// The names of the variables the expression reads (`$name`, without the `$`; `$$` is
+    /// `"$"`), so that a caller with many variables binds only these.
+    pub fn variables(&self) -> BTreeSet<&str> {
+        let mut names = BTreeSet::new();
+        self.ast.visit(true, &mut |node, _| {
+            if let ast::Kind::Var(name) = &node.kind {
+                if !name.is_empty() {
+                    names.insert(name.as_str());
+                }
+            }
+        });
+        names
+    }
+
+    /// Field names read straight from the expression's input (`a` in `a.b[x > 1]`, but not
+    /// `b` or `x`), with their positions: without an input they can only ever read nothing.
+    pub fn input_names(&self) -> Vec<(&str, usize)> {
+        let mut names = Vec::new();
+        self.ast.visit(true, &mut |node, top| {
+            if let (ast::Kind::Name(name), true) = (&node.kind, top) {
+                names.push((name.as_str(), node.position));
+            }
+        });
+        names
     }
 
     /// Evaluates against `input` (`None`: no input) at the current system time. `Ok(None)` is

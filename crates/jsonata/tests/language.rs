@@ -3,6 +3,7 @@
 
 mod support;
 
+use leadline_jsonata::Expression;
 use serde_json::json;
 use support::{check, eq, invoice, person};
 
@@ -245,5 +246,37 @@ fn grouping_sees_join_bindings() {
             "Structure and Interpretation of Computer Programs": ["10001", "10003"],
             "Compilers: Principles, Techniques, and Tools": "10003"
         })),
+    );
+}
+
+#[test]
+fn variables_lists_every_variable_read() {
+    let e = Expression::parse("$map($states.input.items, function($v) { $v * $rate }) ~> $sum")
+        .unwrap();
+    let names: Vec<&str> = e.variables().into_iter().collect();
+    assert_eq!(names, ["map", "rate", "states", "sum", "v"]);
+    assert!(Expression::parse("$$.a").unwrap().variables().contains("$"));
+}
+
+#[test]
+fn input_names_are_first_steps_read_from_the_input_only() {
+    let names = |s: &str| -> Vec<String> {
+        Expression::parse(s)
+            .unwrap()
+            .input_names()
+            .into_iter()
+            .map(|(n, _)| n.to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names("$states.input.items[value > 3].name"),
+        Vec::<String>::new()
+    );
+    assert_eq!(names("phone.number"), ["phone"]);
+    assert_eq!(names("1 + a"), ["a"]);
+    assert_eq!(names("$map($states.input.a, function($x) { b })"), ["b"]);
+    assert_eq!(
+        names("$states.input^(price){kind: $sum(price)}"),
+        Vec::<String>::new()
     );
 }
