@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use leadline_core::key::Prefix;
 use leadline_core::store::{EtagCidCache, Location, LocationError, ObjectStore};
+use leadline_core::Cid;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,6 +18,7 @@ use crate::contract::{errors, TaskFailure};
 use crate::inputs;
 use crate::outputs::{self, OutputError};
 use crate::process::{self, CommandSpec, Heartbeat, RunOptions};
+use crate::results;
 
 /// A store and a prefix inside it.
 #[derive(Clone)]
@@ -61,6 +63,10 @@ pub struct OutputEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskResult {
+    /// The step's definition (`--step`), as in the cache key.
+    pub step: String,
+    /// The image or tool version the command came from (`--tool-version`), as in the cache key.
+    pub tool: String,
     pub outputs: BTreeMap<String, OutputEntry>,
     /// CID of the outputs' DAG-CBOR manifest.
     pub manifest: String,
@@ -133,8 +139,8 @@ async fn attempt(
     }
     .cid();
 
-    if let (Some(cache), Some(publish)) = (&spec.cache, &spec.publish) {
-        let hit = cache::lookup(
+    let hit = match (&spec.cache, &spec.publish) {
+        (Some(cache), Some(publish)) => cache::lookup(
             cache.store.as_ref(),
             &cache.prefix,
             &cache_key,
@@ -142,14 +148,33 @@ async fn attempt(
             &publish.prefix,
         )
         .await
-        .map_err(runner_failure)?;
-        if let Some(mut result) = hit {
+        .map_err(runner_failure)?,
+        _ => None,
+    };
+    let result = match hit {
+        Some(mut result) => {
             tracing::info!(key = %cache_key, "cache hit; the step is not run again");
             result.cached = true;
-            return Ok(result);
+            result
         }
+        None => execute(spec, cancel, &cache_key, inputs_cid).await?,
+    };
+    // Last, so a record exists only for a job whose outputs are all published.
+    if let Some(publish) = &spec.publish {
+        results::write(publish.store.as_ref(), &publish.prefix, &cache_key, &result)
+            .await
+            .map_err(runner_failure)?;
     }
+    Ok(result)
+}
 
+/// Runs the command (no cache hit), publishes its outputs and records the result in the cache.
+async fn execute(
+    spec: &JobSpec,
+    cancel: impl Future<Output = ()>,
+    cache_key: &Cid,
+    inputs_cid: String,
+) -> Result<TaskResult, TaskFailure> {
     prepare_outputs(&spec.outputs_dir).map_err(runner_failure)?;
     let finished = process::run(&command_in_job(spec), &spec.run, cancel)
         .await
@@ -174,6 +199,8 @@ async fn attempt(
             .map_err(runner_failure)?;
     }
     let result = TaskResult {
+        step: spec.step.clone(),
+        tool: spec.tool.clone(),
         outputs: found
             .iter()
             .map(|o| {
@@ -194,7 +221,7 @@ async fn attempt(
         cache_key: spec.cache.as_ref().map(|_| cache_key.to_string()),
     };
     if let (Some(cache), Some(_)) = (&spec.cache, &spec.publish) {
-        cache::record(cache.store.as_ref(), &cache.prefix, &cache_key, &result)
+        cache::record(cache.store.as_ref(), &cache.prefix, cache_key, &result)
             .await
             .map_err(runner_failure)?;
     }

@@ -12,4 +12,5 @@ pub mod inputs;
 pub mod job;
 pub mod outputs;
 pub mod process;
+pub mod results;
 pub mod task_api;

@@ -110,7 +110,36 @@ fn success_publishes_outputs_with_cids_and_metadata() {
     assert_eq!(result["metadata"], serde_json::json!([{"product": "copy"}]));
     assert_eq!(result["cached"], false);
     assert!(result["manifest"].as_str().unwrap().starts_with("bafyrei"));
-    assert_eq!(files(&publish), ["a_copy.bin", "sub/h.txt"]);
+    assert_eq!(result["step"], "");
+    assert!(
+        result["tool"]
+            .as_str()
+            .unwrap()
+            .starts_with(env!("CARGO_PKG_VERSION")),
+        "the runner's own version by default: {result}"
+    );
+
+    // Beside the outputs, the job record: the printed result, found under the cache key's name.
+    let names = files(&publish);
+    assert_eq!(names[1..], ["a_copy.bin", "sub/h.txt"]);
+    let record = names[0].strip_prefix(".leadline/jobs/").unwrap();
+    assert!(record.starts_with("bafkrei") && record.ends_with(".json"));
+    let recorded: Value =
+        serde_json::from_slice(&std::fs::read(publish.join(&names[0])).unwrap()).unwrap();
+    assert_eq!(recorded, result);
+}
+
+#[test]
+fn a_failed_job_records_nothing() {
+    let job = Job::new();
+    let publish = job.path("products");
+    let (output, _) = job.run(
+        "failed-record",
+        &["--publish", publish.to_str().unwrap()],
+        r#"echo half > "$LEADLINE_OUTPUTS/half.txt"; exit 2"#,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(files(&publish).is_empty(), "{:?}", files(&publish));
 }
 
 #[test]
@@ -138,6 +167,15 @@ fn a_second_run_with_the_same_inputs_is_a_cache_hit_until_an_output_disappears()
     assert_eq!(second["cached"], true);
     assert_eq!(second["outputs"], first["outputs"]);
     assert_eq!(std::fs::read_to_string(&counter).unwrap(), "run\n");
+    // The hit replaces the job's record: the run's provenance says this job was reused.
+    let record = publish.join(format!(
+        ".leadline/jobs/{}.json",
+        second["cacheKey"].as_str().unwrap()
+    ));
+    let recorded: Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(recorded["cached"], true);
+    assert_eq!(recorded["step"], "Copy v1");
+    assert_eq!(recorded["manifest"], first["manifest"]);
 
     // A different step definition is a different key.
     let mut other = args;
@@ -249,6 +287,10 @@ async fn stages_one_object_from_s3_and_publishes_to_s3() {
             "s3://uploads/H1/a.bag",
             "--publish",
             "s3://uploads/products/H1",
+            "--step",
+            "listing",
+            "--tool-version",
+            "leadline/gdal:7",
             "--",
             "sh",
             "-c",
@@ -274,6 +316,21 @@ async fn stages_one_object_from_s3_and_publishes_to_s3() {
         .unwrap()
         .into_bytes();
     assert_eq!(&listing[..], b"a.bag\n");
+
+    // The job record lands beside the outputs in S3, and reads back as the printed result.
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let store = leadline_core::store::S3Store::new(s3.clone(), &bucket);
+    let records = leadline_runner::results::read_all(
+        &store,
+        &leadline_core::key::Prefix::new("products/H1").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(serde_json::to_value(&records[0]).unwrap(), printed);
+    assert_eq!(records[0].step, "listing");
+    assert_eq!(records[0].tool, "leadline/gdal:7");
+    assert!(!records[0].cached);
 }
 
 #[tokio::test]
