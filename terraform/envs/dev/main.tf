@@ -1,0 +1,54 @@
+# The dev deployment. State lives in S3 (docs/deploy.md creates the bucket):
+#   terraform init -backend-config="bucket=<state bucket>" -backend-config="region=<region>"
+terraform {
+  required_version = ">= 1.10"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.80"
+    }
+  }
+  backend "s3" {
+    key          = "leadline/dev.tfstate"
+    encrypt      = true
+    use_lockfile = true
+  }
+}
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { Project = "leadline", Environment = "dev" }
+  }
+}
+
+variable "region" {
+  description = "environments/dev.toml region."
+  type        = string
+  default     = "eu-west-2"
+}
+
+variable "image_tag" {
+  description = "Tag of the job images pushed for this release (docs/deploy.md)."
+  type        = string
+}
+
+variable "pinned_versions" {
+  description = "Channel → state-machine version ARN it stays on."
+  type        = map(string)
+  default     = {}
+}
+
+module "leadline" {
+  source             = "../../modules/deployment"
+  name_prefix        = "leadline-dev"
+  definition_file    = "${path.root}/../../../state-machines/dev/survey.asl.json"
+  lambda_package_dir = "${path.root}/../../../target/lambda"
+  image_tag          = var.image_tag
+  vpc_cidr           = "10.40.0.0/16"
+  trigger_channel    = "dev"
+  pinned_versions    = var.pinned_versions
+  log_level          = "ALL"
+  work_expiry_days   = 14
+  host_instance_type = "m6i.2xlarge"
+}

@@ -1,0 +1,13 @@
+output "vpc_id" {
+  value = aws_vpc.this.id
+}
+
+output "subnet_ids" {
+  description = "The private subnets: environments/<env>.toml fargate.subnets."
+  value       = aws_subnet.private[*].id
+}
+
+output "workload_security_group_id" {
+  description = "environments/<env>.toml fargate.security_groups."
+  value       = aws_security_group.workloads.id
+}

@@ -1,0 +1,31 @@
+variable "name_prefix" {
+  description = "Prefix of every named resource, e.g. leadline-dev."
+  type        = string
+}
+
+variable "cidr_block" {
+  description = "The VPC's address range; private subnets are carved from it."
+  type        = string
+}
+
+variable "az_count" {
+  description = "How many availability zones get a private subnet."
+  type        = number
+  default     = 2
+}
+
+variable "interface_endpoints" {
+  description = "AWS services reached through interface endpoints, so no NAT gateway is needed: ECR and Logs for Fargate, Step Functions and Secrets Manager for the worker and jobs, SSM for Session Manager on the host."
+  type        = set(string)
+  default     = ["ecr.api", "ecr.dkr", "logs", "states", "secretsmanager", "ssm", "ssmmessages", "ec2messages"]
+}
+
+variable "kms_key_arn" {
+  description = "Key encrypting the flow-log group."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Retention of the flow logs."
+  type        = number
+}
