@@ -46,6 +46,7 @@ module "leadline" {
   lambda_package_dir = "${path.root}/../../../target/lambda"
   image_tag          = var.image_tag
   vpc_cidr           = "10.40.0.0/16"
+  zone_ids           = ["euw2-az1", "euw2-az2"]
   trigger_channel    = "dev"
   pinned_versions    = var.pinned_versions
   log_level          = "ALL"

@@ -46,6 +46,7 @@ module "leadline" {
   lambda_package_dir = "${path.root}/../../../target/lambda"
   image_tag          = var.image_tag
   vpc_cidr           = "10.41.0.0/16"
+  zone_ids           = ["euw2-az1", "euw2-az2", "euw2-az3"]
   trigger_channel    = "prod"
   pinned_versions    = var.pinned_versions
   log_level          = "ERROR"

@@ -17,7 +17,7 @@ module "network" {
   source             = "../network"
   name_prefix        = var.name_prefix
   cidr_block         = var.vpc_cidr
-  az_count           = var.az_count
+  zone_ids           = var.zone_ids
   kms_key_arn        = module.storage.kms_key_arn
   log_retention_days = var.log_retention_days
 }

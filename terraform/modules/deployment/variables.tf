@@ -23,10 +23,9 @@ variable "vpc_cidr" {
   type        = string
 }
 
-variable "az_count" {
-  description = "Availability zones with a private subnet."
-  type        = number
-  default     = 2
+variable "zone_ids" {
+  description = "Availability-zone ids with a private subnet each (one Fargate subnet per zone)."
+  type        = list(string)
 }
 
 variable "trigger_channel" {

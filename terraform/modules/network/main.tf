@@ -2,10 +2,6 @@
 
 data "aws_region" "current" {}
 
-data "aws_availability_zones" "available" {
-  state = "available"
-}
-
 resource "aws_vpc" "this" {
   cidr_block           = var.cidr_block
   enable_dns_support   = true
@@ -19,10 +15,10 @@ resource "aws_default_security_group" "this" {
 }
 
 resource "aws_subnet" "private" {
-  count                   = var.az_count
+  count                   = length(var.zone_ids)
   vpc_id                  = aws_vpc.this.id
   cidr_block              = cidrsubnet(var.cidr_block, 4, count.index)
-  availability_zone       = data.aws_availability_zones.available.names[count.index]
+  availability_zone_id    = var.zone_ids[count.index]
   map_public_ip_on_launch = false
   tags                    = { Name = "${var.name_prefix}-private-${count.index}" }
 }
@@ -33,7 +29,7 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "private" {
-  count          = var.az_count
+  count          = length(var.zone_ids)
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id
 }

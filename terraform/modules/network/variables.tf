@@ -8,10 +8,9 @@ variable "cidr_block" {
   type        = string
 }
 
-variable "az_count" {
-  description = "How many availability zones get a private subnet."
-  type        = number
-  default     = 2
+variable "zone_ids" {
+  description = "Availability-zone ids (e.g. euw2-az1) that get a private subnet each: ids, not names, so the set is fixed and the same in every account."
+  type        = list(string)
 }
 
 variable "interface_endpoints" {
