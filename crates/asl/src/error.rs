@@ -90,6 +90,8 @@ pub enum DiagnosticCode {
     MissingTransitionTarget,
     UnreachableState,
     InvalidResource,
+    InvalidJsonataExpression,
+    UnsupportedJsonataExpression,
 }
 
 impl DiagnosticCode {
@@ -100,6 +102,8 @@ impl DiagnosticCode {
             Self::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
             Self::UnreachableState => "UNREACHABLE_STATE",
             Self::InvalidResource => "INVALID_RESOURCE",
+            Self::InvalidJsonataExpression => "INVALID_JSONATA_EXPRESSION",
+            Self::UnsupportedJsonataExpression => "UNSUPPORTED_JSONATA_EXPRESSION",
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::dispatch::{
 };
 use crate::error::{names, StatesError};
 use crate::history::*;
+use crate::jsonata::{Query, States};
 use crate::model::*;
 use crate::payload::{Env, LazyContext, Template, Variables};
 use crate::timestamp;
@@ -155,6 +156,15 @@ impl Frame {
 enum Step {
     Next(String, Value),
     End(Value),
+}
+
+/// What a JSONata evaluation sees besides the state input: `$states.result` after a task,
+/// branch or iteration succeeded, `$states.errorOutput` in a catcher.
+#[derive(Clone, Copy)]
+enum Outcome<'a> {
+    None,
+    Result(&'a Value),
+    Error(&'a Value),
 }
 
 /// What `$$` shows for the state being run.
@@ -373,9 +383,10 @@ fn runtime_in_state(state: &str, entered: u64, detail: impl std::fmt::Display) -
     ))
 }
 
-/// Prefixes a `States.Runtime` cause with the state and its entry event, as AWS does.
+/// Prefixes a `States.Runtime` or `States.QueryEvaluationError` cause with the state and its
+/// entry event, as AWS does.
 fn in_state(error: StatesError, info: &ContextInfo<'_>) -> StatesError {
-    if error.error == names::RUNTIME {
+    if error.error == names::RUNTIME || error.error == names::QUERY_EVALUATION_ERROR {
         runtime_in_state(info.state_name, info.entered_event, error.cause)
     } else {
         error
@@ -569,6 +580,12 @@ impl Run<'_> {
         for template in templates.iter().filter_map(|t| t.as_ref()) {
             evaluated.push(self.template(template, data, &frame.vars, info)?);
         }
+        Ok(Self::set_variables(frame, evaluated))
+    }
+
+    /// Sets evaluated `Assign` objects in order (a later one wins); returns what AWS lists as
+    /// `assignedVariables`.
+    fn set_variables(frame: &mut Frame, evaluated: Vec<Value>) -> BTreeMap<String, String> {
         let mut assigned = BTreeMap::new();
         for values in evaluated {
             if let Value::Object(fields) = values {
@@ -578,7 +595,7 @@ impl Run<'_> {
                 }
             }
         }
-        Ok(assigned)
+        assigned
     }
 
     fn walk<'a>(
@@ -635,17 +652,19 @@ impl Run<'_> {
             map_item: None,
             entered_event: entered,
         };
-        if state.query_language == QueryLanguage::Jsonata {
-            return Err(StatesError::runtime(format!(
-                "The state '{}' uses JSONata, which the local engine does not evaluate yet",
-                state.name
-            )));
-        }
         let (next, output, assigned) = match &state.kind {
             StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_) => {
                 return self
                     .run_with_retry(state, raw, frame, entered_time, entered)
                     .await;
+            }
+            StateKind::Choice { .. } if state.jsonata.is_some() => {
+                let (next, output, assigned) = self.jsonata_choice(state, &raw, frame, &info)?;
+                (Some(Transition::Next(next)), output, assigned)
+            }
+            StateKind::Pass { .. } | StateKind::Succeed if state.jsonata.is_some() => {
+                let (output, assigned) = self.jsonata_result(state, &raw, None, frame, &info)?;
+                (state.transition.clone(), output, assigned)
             }
             StateKind::Pass { result } => {
                 let effective = self.with_env(&raw, &frame.vars, &info, |env| {
@@ -720,6 +739,19 @@ impl Run<'_> {
                             runtime_in_state(&state.name, entered, format!("The SecondsPath parameter does not reference a valid integer value: {v}"))
                         })?
                     }
+                    WaitFor::SecondsQuery(q) => {
+                        let v = self.query(q, &raw, &frame.vars, &info)?;
+                        positive_seconds(&v).map(|s| s as i64 * 1000).ok_or_else(|| {
+                            in_state(q.error(format!("must evaluate to a non-negative integer, but returned {v}.")), &info)
+                        })?
+                    }
+                    WaitFor::TimestampQuery(q) => {
+                        let v = self.query(q, &raw, &frame.vars, &info)?;
+                        let at = v.as_str().and_then(timestamp::parse).ok_or_else(|| {
+                            in_state(q.error(format!("must evaluate to an ISO-8601 extended offset date-time string, but returned {v}.")), &info)
+                        })?;
+                        timestamp::to_millis(at) - now
+                    }
                     WaitFor::TimestampPath(p) => {
                         let v = self
                             .with_env(&effective, &frame.vars, &info, |env| env.read(p))
@@ -742,6 +774,11 @@ impl Run<'_> {
                         .sleep(Duration::from_millis(millis as u64))
                         .await;
                 }
+                if state.jsonata.is_some() {
+                    let (output, assigned) =
+                        self.jsonata_result(state, &raw, None, frame, &info)?;
+                    return self.finish(state, frame, state.transition.clone(), output, assigned);
+                }
                 let assigned = self.assign(&state.assign, &effective, frame, &info)?;
                 let output = self.with_env(&effective, &frame.vars, &info, |env| {
                     self.read_path_field(&state.output_path, env, &info)
@@ -760,28 +797,175 @@ impl Run<'_> {
             StateKind::Fail { error, cause } => {
                 let read = |d: &Option<Dynamic>| -> Result<String, StatesError> {
                     let Some(d) = d else { return Ok(String::new()) };
-                    let v = self.with_env(&raw, &frame.vars, &info, |env| match d {
-                        Dynamic::Literal(v) => Ok(v.clone()),
-                        Dynamic::Path(p) => env.read(p).map_err(|e| {
-                            runtime_in_state(
-                                &state.name,
-                                entered,
-                                format!("Invalid path '{p}' : {e}"),
-                            )
-                        }),
-                        Dynamic::Call(c) => c.eval(&mut |p| {
-                            env.read(p).map_err(|e| StatesError::runtime(e.to_string()))
-                        }),
-                    })?;
-                    Ok(match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    })
+                    match (self.dynamic(d, &raw, &frame.vars, &info)?, d) {
+                        (Value::String(s), _) => Ok(s),
+                        (other, Dynamic::Query(q)) => Err(in_state(
+                            q.error(format!("must evaluate to a string, but returned {other}.")),
+                            &info,
+                        )),
+                        (other, _) => Ok(other.to_string()),
+                    }
                 };
                 return Err(StatesError::new(read(error)?, read(cause)?));
             }
         };
         self.finish(state, frame, next, output, assigned)
+    }
+
+    /// The value of a literal, a path, an intrinsic or a JSONata expression; `data` is what
+    /// paths read and what `$states.input` holds.
+    fn dynamic(
+        &self,
+        d: &Dynamic,
+        data: &Value,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+    ) -> Result<Value, StatesError> {
+        match d {
+            Dynamic::Literal(v) => Ok(v.clone()),
+            Dynamic::Query(q) => self.query(q, data, vars, info),
+            Dynamic::Path(p) => self
+                .with_env(data, vars, info, |env| env.read(p))
+                .map_err(|e| {
+                    runtime_in_state(
+                        info.state_name,
+                        info.entered_event,
+                        format!("Invalid path '{p}' : {e}"),
+                    )
+                }),
+            Dynamic::Call(c) => self.with_env(data, vars, info, |env| {
+                c.eval(&mut |p| env.read(p).map_err(|e| StatesError::runtime(e.to_string())))
+            }),
+        }
+    }
+
+    /// A dynamic value of the wrong kind: JSONata's error names the expression and field,
+    /// a path's is `States.Runtime` with `jsonpath`'s wording.
+    fn invalid(
+        d: &Dynamic,
+        v: &Value,
+        expected: &str,
+        info: &ContextInfo<'_>,
+        jsonpath: impl FnOnce() -> String,
+    ) -> StatesError {
+        match d {
+            Dynamic::Query(q) => in_state(
+                q.error(format!("must evaluate to {expected}, but returned {v}.")),
+                info,
+            ),
+            _ => runtime_in_state(info.state_name, info.entered_event, jsonpath()),
+        }
+    }
+
+    /// Evaluates JSONata with `$states` over `input` (plus a result or error output) and the
+    /// variables from before the state; a failure names the state.
+    fn with_states<R>(
+        &self,
+        input: &Value,
+        outcome: Outcome<'_>,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+        f: impl FnOnce(&States<'_>) -> Result<R, StatesError>,
+    ) -> Result<R, StatesError> {
+        let build = || self.context(info);
+        let lazy = LazyContext::new(&build);
+        let states = States::new(input, &lazy, vars, self.engine.clock.now_millis());
+        let states = match outcome {
+            Outcome::None => states,
+            Outcome::Result(r) => states.with_result(r),
+            Outcome::Error(e) => states.with_error_output(e),
+        };
+        f(&states).map_err(|e| in_state(e, info))
+    }
+
+    fn query(
+        &self,
+        q: &Query,
+        input: &Value,
+        vars: &Variables,
+        info: &ContextInfo<'_>,
+    ) -> Result<Value, StatesError> {
+        self.with_states(input, Outcome::None, vars, info, |states| q.eval(states))
+    }
+
+    /// A JSONata state's `Assign` and `Output` (default: `default`, else the input), both
+    /// evaluated against the variables from before the state; then the variables are set.
+    fn jsonata_result(
+        &self,
+        state: &State,
+        raw: &Value,
+        result: Option<&Value>,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        let fields = state.jsonata.as_deref();
+        let outcome = result.map_or(Outcome::None, Outcome::Result);
+        let (assigned, output) = self.with_states(raw, outcome, &frame.vars, info, |states| {
+            let assigned = match fields.and_then(|f| f.assign.as_ref()) {
+                Some(t) => vec![t.eval(states)?],
+                None => Vec::new(),
+            };
+            let output = match fields.and_then(|f| f.output.as_ref()) {
+                Some(t) => t.eval(states)?,
+                None => result.unwrap_or(raw).clone(),
+            };
+            Ok((assigned, output))
+        })?;
+        Ok((output, Self::set_variables(frame, assigned)))
+    }
+
+    /// A JSONata Choice: the first rule whose `Condition` is true decides the next state; its
+    /// `Assign` applies after the state's own and its `Output` replaces the state's.
+    fn jsonata_choice(
+        &self,
+        state: &State,
+        raw: &Value,
+        frame: &mut Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<(String, Value, BTreeMap<String, String>), StatesError> {
+        let StateKind::Choice { default, .. } = &state.kind else {
+            return Err(StatesError::runtime(
+                "jsonata_choice used on a non-Choice state",
+            ));
+        };
+        let fields = state.jsonata.as_deref().cloned().unwrap_or_default();
+        let (next, assigned, output) = self.with_states(raw, Outcome::None, &frame.vars, info, |states| {
+            let mut chosen = None;
+            for rule in &fields.choices {
+                match rule.condition.eval(states)? {
+                    Value::Bool(true) => {
+                        chosen = Some(rule);
+                        break;
+                    }
+                    Value::Bool(false) => {}
+                    other => {
+                        return Err(rule.condition.error(format!(
+                            "must evaluate to a boolean, but returned {other}."
+                        )))
+                    }
+                }
+            }
+            let (next, rule_output, rule_assign) = match (chosen, default) {
+                (Some(rule), _) => (rule.next.clone(), rule.output.as_ref(), rule.assign.as_ref()),
+                (None, Some(default)) => (default.clone(), None, None),
+                (None, None) => {
+                    return Err(StatesError::new(
+                        names::NO_CHOICE_MATCHED,
+                        format!("No Choice Rule matched in the Choice state '{}' and no Default was specified", state.name),
+                    ))
+                }
+            };
+            let mut assigned = Vec::new();
+            for t in [fields.assign.as_ref(), rule_assign].into_iter().flatten() {
+                assigned.push(t.eval(states)?);
+            }
+            let output = match rule_output.or(fields.output.as_ref()) {
+                Some(t) => t.eval(states)?,
+                None => raw.clone(),
+            };
+            Ok((next, assigned, output))
+        })?;
+        Ok((next, output, Self::set_variables(frame, assigned)))
     }
 
     fn finish(
@@ -891,8 +1075,27 @@ impl Run<'_> {
                     entered_event: entered,
                 };
                 let error_output = error.to_error_output();
-                let assigned = self.assign(&catcher.assign, &error_output, frame, &info)?;
-                let output = self.apply_result_path(&catcher.result_path, &raw, error_output)?;
+                let (output, assigned) = if state.jsonata.is_some() {
+                    let outcome = Outcome::Error(&error_output);
+                    let (assigned, output) =
+                        self.with_states(&raw, outcome, &frame.vars, &info, |states| {
+                            let assigned = match &catcher.jsonata_assign {
+                                Some(t) => vec![t.eval(states)?],
+                                None => Vec::new(),
+                            };
+                            let output = match &catcher.jsonata_output {
+                                Some(t) => t.eval(states)?,
+                                None => error_output.clone(),
+                            };
+                            Ok((assigned, output))
+                        })?;
+                    (output, Self::set_variables(frame, assigned))
+                } else {
+                    let assigned = self.assign(&catcher.assign, &error_output, frame, &info)?;
+                    let output =
+                        self.apply_result_path(&catcher.result_path, &raw, error_output)?;
+                    (output, assigned)
+                };
                 return self.finish(
                     state,
                     frame,
@@ -914,6 +1117,9 @@ impl Run<'_> {
         frame: &mut Frame,
         info: &ContextInfo<'_>,
     ) -> Result<(Value, BTreeMap<String, String>), StatesError> {
+        if state.jsonata.is_some() {
+            return self.jsonata_result(state, raw, Some(&result), frame, info);
+        }
         let result = match &state.result_selector {
             Some(selector) => self.template(selector, &result, &frame.vars, info)?,
             None => result,

@@ -5,8 +5,8 @@
 //! The crate owns ASL semantics only. It knows no AWS service: Task states go through a
 //! [`dispatch::TaskResolver`] registered per resource pattern ([`aws`] holds the Lambda
 //! and mock resolvers), time goes through a [`clock::Clock`], and history events go to
-//! memory and/or a [`history::HistorySink`]. JSONPath is the implemented query language;
-//! JSONata states validate but do not run yet (issue #10).
+//! memory and/or a [`history::HistorySink`]. Both query languages run: JSONPath and JSONata
+//! ([`jsonata`], over the `leadline-jsonata` engine), with workflow variables in both.
 
 pub mod aws;
 pub mod choice;
@@ -16,6 +16,7 @@ pub mod error;
 pub mod history;
 pub mod interpreter;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod model;
 pub mod payload;

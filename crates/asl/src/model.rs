@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::choice::ChoiceRule;
+use crate::jsonata::{JsonataTemplate, Query};
 use crate::jsonpath::Path;
 use crate::payload::Template;
 
-/// The query language of a state (`QueryLanguage`). JSONata is parsed and validated
-/// but not evaluated yet (issue #10): the interpreter fails such states with `States.Runtime`.
+/// The query language of a state (`QueryLanguage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum QueryLanguage {
     #[default]
@@ -77,10 +77,34 @@ pub struct State {
     pub catch: Vec<Catcher>,
     /// `None` for Choice, Succeed and Fail, which pick their own continuation.
     pub transition: Option<Transition>,
-    /// A JSONata state's own JSON (`Arguments`, `Output`, `Condition`s, ...), kept for the
-    /// JSONata evaluator of issue #10; `None` for JSONPath states.
-    pub jsonata: Option<Box<serde_json::Map<String, Value>>>,
+    /// A JSONata state's templates; `None` for JSONPath states. Its scalar fields
+    /// (`TimeoutSeconds`, `Seconds`, `MaxConcurrency`, Fail's `Error`, ...) are
+    /// [`Dynamic::Query`]s in `kind`.
+    pub jsonata: Option<Box<JsonataFields>>,
     pub kind: StateKind,
+}
+
+/// The templates of a JSONata state, each `None` when the field is absent.
+#[derive(Debug, Clone, Default)]
+pub struct JsonataFields {
+    pub arguments: Option<JsonataTemplate>,
+    pub output: Option<JsonataTemplate>,
+    pub assign: Option<JsonataTemplate>,
+    /// Map: `Items`, `ItemSelector` and `ItemBatcher.BatchInput`.
+    pub items: Option<JsonataTemplate>,
+    pub item_selector: Option<JsonataTemplate>,
+    pub batch_input: Option<JsonataTemplate>,
+    /// Choice: the rules, in order.
+    pub choices: Vec<JsonataChoice>,
+}
+
+/// A JSONata Choice rule: its `Condition` must evaluate to a boolean.
+#[derive(Debug, Clone)]
+pub struct JsonataChoice {
+    pub condition: Query,
+    pub next: String,
+    pub output: Option<JsonataTemplate>,
+    pub assign: Option<JsonataTemplate>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,12 +144,14 @@ impl StateKind {
     }
 }
 
-/// A value given literally or read at run time (`ErrorPath`, `SecondsPath`, ...).
-#[derive(Debug, Clone, PartialEq)]
+/// A value given literally or read at run time (`ErrorPath`, `SecondsPath`, or a JSONata
+/// state's `{% … %}`).
+#[derive(Debug, Clone)]
 pub enum Dynamic {
     Literal(Value),
     Path(Path),
     Call(crate::intrinsics::Call),
+    Query(Box<Query>),
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +168,9 @@ pub enum WaitFor {
     Timestamp(String),
     SecondsPath(Path),
     TimestampPath(Path),
+    /// JSONata `Seconds` / `Timestamp` written as an expression.
+    SecondsQuery(Box<Query>),
+    TimestampQuery(Box<Query>),
 }
 
 #[derive(Debug, Clone)]
@@ -207,4 +236,7 @@ pub struct Catcher {
     pub next: String,
     pub result_path: PathOrNull,
     pub assign: Option<Template>,
+    /// A JSONata catcher's `Output` and `Assign` (they see `$states.errorOutput`).
+    pub jsonata_output: Option<JsonataTemplate>,
+    pub jsonata_assign: Option<JsonataTemplate>,
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::choice::ChoiceRule;
 use crate::error::{names, Diagnostic, DiagnosticCode, InvalidDefinition};
 use crate::intrinsics::{self, Call};
+use crate::jsonata::{expression_text, JsonataTemplate, Query};
 use crate::jsonpath::{Path, Root};
 use crate::model::*;
 use crate::payload::Template;
@@ -40,6 +41,7 @@ pub fn parse(
         diagnostics: Vec::new(),
         options,
         state_names: HashMap::new(),
+        machine_language: QueryLanguage::JsonPath,
     };
     let machine = checker.machine(definition);
     match machine {
@@ -231,6 +233,8 @@ struct Checker {
     options: ValidateOptions,
     /// Names are unique across the whole machine, nested branches included.
     state_names: HashMap<String, String>,
+    /// States without `QueryLanguage` use the machine's, also inside Map and Parallel.
+    machine_language: QueryLanguage,
 }
 
 impl Checker {
@@ -370,7 +374,10 @@ impl Checker {
             return None;
         };
         for key in fields.keys() {
-            let name = key.strip_suffix(".$").unwrap_or(key);
+            let name = match ql {
+                QueryLanguage::JsonPath => key.strip_suffix(".$").unwrap_or(key),
+                QueryLanguage::Jsonata => key,
+            };
             let valid = name
                 .chars()
                 .next()
@@ -382,12 +389,72 @@ impl Checker {
                     format!("{here}/{}", escape(key)),
                     format!("'{name}' is not a valid variable name"),
                 );
+            } else if name == "states" {
+                self.schema(
+                    format!("{here}/{}", escape(key)),
+                    "'states' is a reserved variable name ($states)",
+                );
             }
         }
-        if ql == QueryLanguage::Jsonata {
-            return Some(Template::Literal(value.clone()));
+        match ql {
+            QueryLanguage::JsonPath => self.template(obj, "Assign", ptr),
+            QueryLanguage::Jsonata => None,
         }
-        self.template(obj, "Assign", ptr)
+    }
+
+    /// A JSONata template field (`Output`, `Arguments`, `Assign`, `Items`, ...).
+    fn jsonata(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        ptr: &str,
+        field: &str,
+    ) -> Option<JsonataTemplate> {
+        let value = obj.get(key)?;
+        match JsonataTemplate::parse(value, field) {
+            Ok(t) => Some(t),
+            Err(problems) => {
+                for (code, suffix, message) in problems {
+                    self.push(code, format!("{ptr}/{}{suffix}", escape(key)), message);
+                }
+                None
+            }
+        }
+    }
+
+    /// A JSONata state's scalar field written as `{% … %}`: `Some` when it is one (`None`
+    /// inside when the expression is invalid), `None` when the field holds a literal.
+    fn query(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        ptr: &str,
+        field: &str,
+    ) -> Option<Option<Box<Query>>> {
+        let text = obj.get(key)?.as_str()?;
+        expression_text(text)?;
+        Some(match Query::parse(text, field) {
+            Ok(q) => Some(Box::new(q)),
+            Err((code, _, message)) => {
+                self.push(code, format!("{ptr}/{}", escape(key)), message);
+                None
+            }
+        })
+    }
+
+    /// A number field that a JSONata state may also write as an expression.
+    fn number_or_query(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        ptr: &str,
+        field: &str,
+        literal: impl FnOnce(&mut Self) -> Option<Dynamic>,
+    ) -> Option<Dynamic> {
+        match self.query(obj, key, ptr, field) {
+            Some(q) => q.map(Dynamic::Query),
+            None => literal(self),
+        }
     }
 
     fn dynamic_number(
@@ -446,6 +513,7 @@ impl Checker {
             }
         }
         let query_language = self.query_language(obj, "", QueryLanguage::JsonPath);
+        self.machine_language = query_language;
         let comment = self.string(obj, "Comment", "");
         let version = self.string(obj, "Version", "");
         if let Some(v) = &version {
@@ -711,19 +779,27 @@ impl Checker {
         };
         let assign = self.assign(obj, ptr, ql);
         let retry = self.retriers(obj, ptr);
-        let catch = self.catchers(obj, ptr);
+        let catch = self.catchers(obj, ptr, ql);
+        let mut jsonata = (ql == QueryLanguage::Jsonata).then(|| {
+            Box::new(JsonataFields {
+                arguments: self.jsonata(obj, "Arguments", ptr, "Arguments"),
+                output: self.jsonata(obj, "Output", ptr, "Output"),
+                assign: self.jsonata(obj, "Assign", ptr, "Assign"),
+                ..JsonataFields::default()
+            })
+        });
 
         let kind = match kind_name {
             "Pass" => StateKind::Pass {
                 result: obj.get("Result").cloned(),
             },
             "Task" => StateKind::Task(Box::new(self.task(obj, ptr, jsonpath, scope)?)),
-            "Choice" => self.choice(obj, ptr, ql)?,
+            "Choice" => self.choice(obj, ptr, ql, jsonata.as_deref_mut())?,
             "Wait" => StateKind::Wait(self.wait(obj, ptr, jsonpath)?),
             "Succeed" => StateKind::Succeed,
             "Fail" => StateKind::Fail {
-                error: self.fail_field(obj, "Error", ptr),
-                cause: self.fail_field(obj, "Cause", ptr),
+                error: self.fail_field(obj, "Error", ptr, jsonpath),
+                cause: self.fail_field(obj, "Cause", ptr, jsonpath),
             },
             "Parallel" => {
                 let branches = match obj.get("Branches") {
@@ -745,20 +821,21 @@ impl Checker {
                     let bptr = format!("{ptr}/Branches/{i}");
                     match branch.as_object() {
                         Some(b) => {
-                            self.only_fields(
-                                b,
-                                &bptr,
-                                &["StartAt", "States", "Comment", "QueryLanguage"],
-                            );
-                            let bql = self.query_language(b, &bptr, ql);
-                            graphs.extend(self.graph(b, &bptr, bql, scope));
+                            self.only_fields(b, &bptr, &["StartAt", "States", "Comment"]);
+                            graphs.extend(self.graph(b, &bptr, self.machine_language, scope));
                         }
                         None => self.schema(bptr, "A branch must be an object"),
                     }
                 }
                 StateKind::Parallel { branches: graphs }
             }
-            "Map" => StateKind::Map(Box::new(self.map(obj, ptr, ql, scope)?)),
+            "Map" => StateKind::Map(Box::new(self.map(
+                obj,
+                ptr,
+                ql,
+                scope,
+                jsonata.as_deref_mut(),
+            )?)),
             _ => return None,
         };
         Some(State {
@@ -774,7 +851,7 @@ impl Checker {
             retry,
             catch,
             transition,
-            jsonata: (ql == QueryLanguage::Jsonata).then(|| Box::new(obj.clone())),
+            jsonata,
             kind,
         })
     }
@@ -951,7 +1028,7 @@ impl Checker {
         out
     }
 
-    fn catchers(&mut self, obj: &Map<String, Value>, ptr: &str) -> Vec<Catcher> {
+    fn catchers(&mut self, obj: &Map<String, Value>, ptr: &str, ql: QueryLanguage) -> Vec<Catcher> {
         let mut out = Vec::new();
         for (cptr, item) in self.object_items(obj, "Catch", ptr, "A catcher") {
             self.only_fields(
@@ -966,6 +1043,19 @@ impl Checker {
                     "Comment",
                 ],
             );
+            let language_field = match ql {
+                QueryLanguage::JsonPath => ("Output", "is only supported by"),
+                QueryLanguage::Jsonata => ("ResultPath", "is not supported by"),
+            };
+            if item.contains_key(language_field.0) {
+                self.schema(
+                    format!("{cptr}/{}", language_field.0),
+                    format!(
+                        "The field '{}' {} the JSONata query language",
+                        language_field.0, language_field.1
+                    ),
+                );
+            }
             let error_equals = self.error_equals(item, &cptr);
             let next = match self.string(item, "Next", &cptr) {
                 Some(n) => n,
@@ -977,12 +1067,25 @@ impl Checker {
                 }
             };
             let result_path = self.path_or_null(item, "ResultPath", &cptr, true, true);
-            let assign = self.assign(item, &cptr, QueryLanguage::JsonPath);
+            let assign = self.assign(item, &cptr, ql);
+            let (jsonata_output, jsonata_assign) = if ql == QueryLanguage::Jsonata {
+                let field = cptr
+                    .rsplit_once("/Catch/")
+                    .map_or(String::new(), |(_, i)| format!("Catch[{i}]/"));
+                (
+                    self.jsonata(item, "Output", &cptr, &format!("{field}Output")),
+                    self.jsonata(item, "Assign", &cptr, &format!("{field}Assign")),
+                )
+            } else {
+                (None, None)
+            };
             out.push(Catcher {
                 error_equals,
                 next,
                 result_path,
                 assign,
+                jsonata_output,
+                jsonata_assign,
             });
         }
         let lists: Vec<Vec<String>> = out.iter().map(|c| c.error_equals.clone()).collect();
@@ -1026,18 +1129,17 @@ impl Checker {
                 "Express state machines do not support the '.sync' and '.waitForTaskToken' service integration patterns",
             );
         }
-        let timeout_seconds = if jsonpath {
-            self.dynamic_number(obj, "TimeoutSeconds", ptr, 1)
-        } else {
-            self.uint(obj, "TimeoutSeconds", ptr, 1)
-                .map(|n| Dynamic::Literal(n.into()))
+        let mut seconds = |key: &str| {
+            if jsonpath {
+                self.dynamic_number(obj, key, ptr, 1)
+            } else {
+                self.number_or_query(obj, key, ptr, key, |c| {
+                    c.uint(obj, key, ptr, 1).map(|n| Dynamic::Literal(n.into()))
+                })
+            }
         };
-        let heartbeat_seconds = if jsonpath {
-            self.dynamic_number(obj, "HeartbeatSeconds", ptr, 1)
-        } else {
-            self.uint(obj, "HeartbeatSeconds", ptr, 1)
-                .map(|n| Dynamic::Literal(n.into()))
-        };
+        let timeout_seconds = seconds("TimeoutSeconds");
+        let heartbeat_seconds = seconds("HeartbeatSeconds");
         if let (Some(Dynamic::Literal(t)), Some(Dynamic::Literal(h))) =
             (&timeout_seconds, &heartbeat_seconds)
         {
@@ -1077,8 +1179,12 @@ impl Checker {
         let value = &obj[key];
         let here = format!("{ptr}/{key}");
         if !jsonpath {
-            // JSONata strings `{% ... %}` are checked by the JSONata layer (issue #10).
-            return Some(WaitFor::Seconds(value.as_u64().unwrap_or(0)));
+            if let Some(query) = self.query(obj, key, ptr, key) {
+                return Some(match key {
+                    "Seconds" => WaitFor::SecondsQuery(query?),
+                    _ => WaitFor::TimestampQuery(query?),
+                });
+            }
         }
         match key {
             "Seconds" => self.uint(obj, "Seconds", ptr, 0).map(WaitFor::Seconds),
@@ -1104,7 +1210,18 @@ impl Checker {
         }
     }
 
-    fn fail_field(&mut self, obj: &Map<String, Value>, key: &str, ptr: &str) -> Option<Dynamic> {
+    fn fail_field(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        ptr: &str,
+        jsonpath: bool,
+    ) -> Option<Dynamic> {
+        if !jsonpath {
+            if let Some(query) = self.query(obj, key, ptr, key) {
+                return query.map(Dynamic::Query);
+            }
+        }
         let path_key = format!("{key}Path");
         match (obj.get(key), obj.get(&path_key)) {
             (Some(_), Some(_)) => {
@@ -1152,6 +1269,7 @@ impl Checker {
         obj: &Map<String, Value>,
         ptr: &str,
         ql: QueryLanguage,
+        mut jsonata: Option<&mut JsonataFields>,
     ) -> Option<StateKind> {
         let default = self.string(obj, "Default", ptr);
         let items = match obj.get("Choices") {
@@ -1183,9 +1301,44 @@ impl Checker {
                 }
             };
             let assign = self.assign(rule, &cptr, ql);
-            if ql == QueryLanguage::Jsonata {
-                if !rule.contains_key("Condition") {
-                    self.schema(cptr, "These fields are required: [Condition]");
+            if let Some(fields) = jsonata.as_deref_mut() {
+                self.only_fields(
+                    rule,
+                    &cptr,
+                    &["Condition", "Next", "Output", "Assign", "Comment"],
+                );
+                let field = format!("Choices[{i}]/");
+                let condition = match rule.get("Condition") {
+                    Some(Value::String(text)) if expression_text(text).is_some() => {
+                        match Query::parse(text, &format!("{field}Condition")) {
+                            Ok(q) => Some(q),
+                            Err((code, _, message)) => {
+                                self.push(code, format!("{cptr}/Condition"), message);
+                                None
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        self.schema(
+                            format!("{cptr}/Condition"),
+                            "The value of 'Condition' must be a JSONata expression string {% … %}",
+                        );
+                        None
+                    }
+                    None => {
+                        self.schema(cptr.clone(), "These fields are required: [Condition]");
+                        None
+                    }
+                };
+                let output = self.jsonata(rule, "Output", &cptr, &format!("{field}Output"));
+                let assign = self.jsonata(rule, "Assign", &cptr, &format!("{field}Assign"));
+                if let Some(condition) = condition {
+                    fields.choices.push(JsonataChoice {
+                        condition,
+                        next,
+                        output,
+                        assign,
+                    });
                 }
                 continue;
             }
@@ -1207,6 +1360,7 @@ impl Checker {
         ptr: &str,
         ql: QueryLanguage,
         scope: WorkflowTypeScope,
+        jsonata: Option<&mut JsonataFields>,
     ) -> Option<MapState> {
         let (key, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
             (Some(_), Some(_)) => {
@@ -1231,13 +1385,7 @@ impl Checker {
         self.only_fields(
             processor,
             &pptr,
-            &[
-                "StartAt",
-                "States",
-                "Comment",
-                "ProcessorConfig",
-                "QueryLanguage",
-            ],
+            &["StartAt", "States", "Comment", "ProcessorConfig"],
         );
         let mut mode = MapMode::Inline;
         if let Some(config) = processor.get("ProcessorConfig") {
@@ -1309,8 +1457,7 @@ impl Checker {
             } => WorkflowTypeScope(WorkflowType::Express),
             _ => scope,
         };
-        let pql = self.query_language(processor, &pptr, ql);
-        let graph = self.graph(processor, &pptr, pql, child_scope);
+        let graph = self.graph(processor, &pptr, self.machine_language, child_scope);
         let items_path = match self.path_or_null(obj, "ItemsPath", ptr, true, false) {
             PathOrNull::Path(p) => p,
             PathOrNull::Null => Path::identity(),
@@ -1332,15 +1479,37 @@ impl Checker {
             (false, true) => self.template(obj, "Parameters", ptr),
             _ => None,
         };
-        let max_concurrency = if ql == QueryLanguage::JsonPath {
-            self.dynamic_number(obj, "MaxConcurrency", ptr, 0)
-        } else {
-            None
+        let jsonpath = ql == QueryLanguage::JsonPath;
+        let mut number = |key: &str, dynamic: &dyn Fn(&mut Self) -> Option<Dynamic>| {
+            if jsonpath {
+                dynamic(self)
+            } else {
+                self.number_or_query(obj, key, ptr, key, dynamic)
+            }
         };
-        let tolerated_failure_percentage = self.dynamic_percentage(obj, ptr);
-        let tolerated_failure_count = self.dynamic_number(obj, "ToleratedFailureCount", ptr, 0);
+        let max_concurrency = number("MaxConcurrency", &|c| {
+            c.dynamic_number(obj, "MaxConcurrency", ptr, 0)
+        });
+        let tolerated_failure_percentage = number("ToleratedFailurePercentage", &|c| {
+            c.dynamic_percentage(obj, ptr)
+        });
+        let tolerated_failure_count = number("ToleratedFailureCount", &|c| {
+            c.dynamic_number(obj, "ToleratedFailureCount", ptr, 0)
+        });
         let label = self.string(obj, "Label", ptr);
-        let item_batcher = self.item_batcher(obj, ptr);
+        let item_batcher = self.item_batcher(obj, ptr, jsonpath);
+        if let Some(fields) = jsonata {
+            fields.items = self.jsonata(obj, "Items", ptr, "Items");
+            fields.item_selector = self.jsonata(obj, "ItemSelector", ptr, "ItemSelector");
+            if let Some(Value::Object(batcher)) = obj.get("ItemBatcher") {
+                fields.batch_input = self.jsonata(
+                    batcher,
+                    "BatchInput",
+                    &format!("{ptr}/ItemBatcher"),
+                    "ItemBatcher/BatchInput",
+                );
+            }
+        }
         Some(MapState {
             processor: graph?,
             mode,
@@ -1356,7 +1525,12 @@ impl Checker {
         })
     }
 
-    fn item_batcher(&mut self, obj: &Map<String, Value>, ptr: &str) -> Option<ItemBatcher> {
+    fn item_batcher(
+        &mut self,
+        obj: &Map<String, Value>,
+        ptr: &str,
+        jsonpath: bool,
+    ) -> Option<ItemBatcher> {
         let value = obj.get("ItemBatcher")?;
         let bptr = format!("{ptr}/ItemBatcher");
         let Some(batcher) = value.as_object() else {
@@ -1374,16 +1548,28 @@ impl Checker {
                 "BatchInput",
             ],
         );
-        let max_items_per_batch = self.dynamic_number(batcher, "MaxItemsPerBatch", &bptr, 1);
-        let max_input_bytes_per_batch =
-            self.dynamic_number(batcher, "MaxInputBytesPerBatch", &bptr, 1);
+        let mut limit = |key: &str| {
+            if jsonpath {
+                self.dynamic_number(batcher, key, &bptr, 1)
+            } else {
+                self.number_or_query(batcher, key, &bptr, &format!("ItemBatcher/{key}"), |c| {
+                    c.dynamic_number(batcher, key, &bptr, 1)
+                })
+            }
+        };
+        let max_items_per_batch = limit("MaxItemsPerBatch");
+        let max_input_bytes_per_batch = limit("MaxInputBytesPerBatch");
         if max_items_per_batch.is_none() && max_input_bytes_per_batch.is_none() {
             self.schema(
                 bptr.clone(),
                 "'ItemBatcher' needs MaxItemsPerBatch(Path) or MaxInputBytesPerBatch(Path)",
             );
         }
-        let batch_input = self.template(batcher, "BatchInput", &bptr);
+        let batch_input = if jsonpath {
+            self.template(batcher, "BatchInput", &bptr)
+        } else {
+            None
+        };
         Some(ItemBatcher {
             max_items_per_batch,
             max_input_bytes_per_batch,

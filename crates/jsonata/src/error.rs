@@ -44,6 +44,16 @@ impl Error {
         }
     }
 
+    /// The message without code or position, as jsonata-js's `message`.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Syntax { message, .. }
+            | Error::Type { message, .. }
+            | Error::Dynamic { message, .. }
+            | Error::Raised { message, .. } => message,
+        }
+    }
+
     pub(crate) fn syntax(code: &'static str, position: usize, message: impl Into<String>) -> Self {
         Error::Syntax {
             code,

@@ -21,9 +21,13 @@ impl Run<'_> {
         let effective = self.with_env(raw, &frame.vars, info, |env| {
             self.read_path_field(&state.input_path, env, info)
         })?;
-        let input = match &state.parameters {
-            Some(p) => self.template(p, &effective, &frame.vars, info)?,
-            None => effective,
+        let arguments = state.jsonata.as_deref().and_then(|f| f.arguments.as_ref());
+        let input = match (&state.parameters, arguments) {
+            (Some(p), _) => self.template(p, &effective, &frame.vars, info)?,
+            (None, Some(a)) => {
+                self.with_states(raw, Outcome::None, &frame.vars, info, |s| a.eval(s))?
+            }
+            (None, None) => effective,
         };
         self.check_size(&state.name, &input)?;
         let started = self.event(frame.last_event, EventType::ParallelStateStarted, || None);
@@ -56,34 +60,27 @@ impl Run<'_> {
     ) -> Result<Vec<Value>, StatesError> {
         let limit = |d: &Option<Dynamic>, field: &str| -> Result<Option<usize>, StatesError> {
             let Some(d) = d else { return Ok(None) };
-            let v = match d {
-                Dynamic::Literal(v) => v.clone(),
-                Dynamic::Path(p) => self
-                    .with_env(effective, vars, info, |env| env.read(p))
-                    .map_err(|e| {
-                        runtime_in_state(
-                            &state.name,
-                            info.entered_event,
-                            format!("Invalid path '{p}' : {e}"),
-                        )
-                    })?,
-                Dynamic::Call(_) => return Ok(None),
-            };
+            let v = self.dynamic(d, effective, vars, info)?;
             match v.as_u64() {
                 Some(n) if n > 0 => Ok(Some(n as usize)),
-                _ => Err(runtime_in_state(
-                    &state.name,
-                    info.entered_event,
-                    format!("The {field} value must be a positive integer: {v}"),
-                )),
+                _ => Err(Self::invalid(d, &v, "a positive integer", info, || {
+                    format!("The {field} value must be a positive integer: {v}")
+                })),
             }
         };
         let max_items = limit(&batcher.max_items_per_batch, "MaxItemsPerBatch")?;
         let max_bytes = limit(&batcher.max_input_bytes_per_batch, "MaxInputBytesPerBatch")?
             .unwrap_or(self.engine.config.payload_limit);
-        let batch_input = match &batcher.batch_input {
-            Some(t) => Some(self.template(t, effective, vars, info)?),
-            None => None,
+        let jsonata_input = state
+            .jsonata
+            .as_deref()
+            .and_then(|f| f.batch_input.as_ref());
+        let batch_input = match (&batcher.batch_input, jsonata_input) {
+            (Some(t), _) => Some(self.template(t, effective, vars, info)?),
+            (None, Some(t)) => {
+                Some(self.with_states(effective, Outcome::None, vars, info, |s| t.eval(s))?)
+            }
+            (None, None) => None,
         };
         let wrap = |items: Vec<Value>| {
             let mut batch = serde_json::Map::new();
@@ -146,48 +143,42 @@ impl Run<'_> {
         let effective = self.with_env(raw, &frame.vars, info, |env| {
             self.read_path_field(&state.input_path, env, info)
         })?;
-        let items = self
-            .with_env(&effective, &frame.vars, info, |env| {
-                env.read(&map.items_path)
-            })
-            .map_err(|e| {
-                runtime_in_state(
-                    &state.name,
-                    info.entered_event,
-                    format!("Invalid path '{}' : {e}", map.items_path),
-                )
-            })?;
-        let Value::Array(items) = items else {
-            return Err(runtime_in_state(
-                &state.name,
-                info.entered_event,
-                format!(
-                    "Item path {} must point to a JSON array. Found: {items}",
-                    map.items_path
-                ),
-            ));
+        let jsonata = state.jsonata.as_deref();
+        let items = match jsonata {
+            Some(fields) => {
+                let items = match &fields.items {
+                    Some(t) => {
+                        self.with_states(raw, Outcome::None, &frame.vars, info, |s| t.eval(s))?
+                    }
+                    None => raw.clone(),
+                };
+                match items {
+                    Value::Array(items) => items,
+                    other => {
+                        let cause = match fields.items.as_ref().and_then(|t| t.query()) {
+                            Some(q) => q.error(format!(
+                                "must evaluate to a JSON array, but returned {other}."
+                            )),
+                            None => StatesError::new(
+                                names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The Map state's Items must be a JSON array. Found: {other}"
+                                ),
+                            ),
+                        };
+                        return Err(in_state(cause, info));
+                    }
+                }
+            }
+            None => self.items_at_path(state, map, &effective, frame, info)?,
         };
         let read_number = |d: &Option<Dynamic>, field: &str| -> Result<Option<f64>, StatesError> {
             let Some(d) = d else { return Ok(None) };
-            let v = match d {
-                Dynamic::Literal(v) => v.clone(),
-                Dynamic::Path(p) => self
-                    .with_env(&effective, &frame.vars, info, |env| env.read(p))
-                    .map_err(|e| {
-                        runtime_in_state(
-                            &state.name,
-                            info.entered_event,
-                            format!("Invalid path '{p}' : {e}"),
-                        )
-                    })?,
-                Dynamic::Call(_) => return Ok(None),
-            };
+            let v = self.dynamic(d, &effective, &frame.vars, info)?;
             v.as_f64().filter(|n| *n >= 0.0).map(Some).ok_or_else(|| {
-                runtime_in_state(
-                    &state.name,
-                    info.entered_event,
-                    format!("The {field}Path field does not reference a valid number: {v}"),
-                )
+                Self::invalid(d, &v, "a non-negative number", info, || {
+                    format!("The {field}Path field does not reference a valid number: {v}")
+                })
             })
         };
         let max_concurrency =
@@ -206,21 +197,27 @@ impl Run<'_> {
         }
 
         // Each iteration's input is computed up front: ItemSelector sees `$$.Map.Item`.
+        let jsonata_selector = jsonata.and_then(|f| f.item_selector.as_ref());
         let mut inputs: Vec<Value> = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let item_input = match &map.item_selector {
-                Some(selector) => {
-                    let item_info = ContextInfo {
-                        state_name: info.state_name,
-                        entered_time: info.entered_time,
-                        retry_count: info.retry_count,
-                        task_token: None,
-                        map_item: Some((index, item)),
-                        entered_event: info.entered_event,
-                    };
+            let item_info = ContextInfo {
+                state_name: info.state_name,
+                entered_time: info.entered_time,
+                retry_count: info.retry_count,
+                task_token: None,
+                map_item: Some((index, item)),
+                entered_event: info.entered_event,
+            };
+            let item_input = match (&map.item_selector, jsonata_selector) {
+                (Some(selector), _) => {
                     self.template(selector, &effective, &frame.vars, &item_info)?
                 }
-                None => item.clone(),
+                (None, Some(selector)) => {
+                    self.with_states(raw, Outcome::None, &frame.vars, &item_info, |s| {
+                        selector.eval(s)
+                    })?
+                }
+                (None, None) => item.clone(),
             };
             inputs.push(item_input);
         }
@@ -276,8 +273,9 @@ impl Run<'_> {
                         machine_arn: self.info.machine_arn.clone(),
                         machine_name: self.info.machine_name.clone(),
                     };
+                    // A distributed Map's child executions see no outer variables.
                     let frame = Frame {
-                        vars: vars.child(),
+                        vars: Variables::default(),
                         last_event: 0,
                     };
                     return async move {
@@ -384,6 +382,39 @@ impl Run<'_> {
                 };
                 Err(e)
             }
+        }
+    }
+
+    /// A JSONPath Map's items: the array `ItemsPath` selects from the effective input.
+    fn items_at_path(
+        &self,
+        state: &State,
+        map: &MapState,
+        effective: &Value,
+        frame: &Frame,
+        info: &ContextInfo<'_>,
+    ) -> Result<Vec<Value>, StatesError> {
+        let items = self
+            .with_env(effective, &frame.vars, info, |env| {
+                env.read(&map.items_path)
+            })
+            .map_err(|e| {
+                runtime_in_state(
+                    &state.name,
+                    info.entered_event,
+                    format!("Invalid path '{}' : {e}", map.items_path),
+                )
+            })?;
+        match items {
+            Value::Array(items) => Ok(items),
+            other => Err(runtime_in_state(
+                &state.name,
+                info.entered_event,
+                format!(
+                    "Item path {} must point to a JSON array. Found: {other}",
+                    map.items_path
+                ),
+            )),
         }
     }
 }

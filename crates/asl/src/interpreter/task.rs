@@ -20,27 +20,12 @@ impl Run<'_> {
         field: &str,
     ) -> Result<Option<u64>, StatesError> {
         let Some(d) = d else { return Ok(None) };
-        let v = match d {
-            Dynamic::Literal(v) => v.clone(),
-            Dynamic::Path(p) => {
-                self.with_env(data, vars, info, |env| env.read(p))
-                    .map_err(|e| {
-                        runtime_in_state(
-                            info.state_name,
-                            info.entered_event,
-                            format!("Invalid path '{p}' : {e}"),
-                        )
-                    })?
-            }
-            Dynamic::Call(_) => return Ok(None),
-        };
+        let v = self.dynamic(d, data, vars, info)?;
         match positive_seconds(&v) {
             Some(n) => Ok(Some(n)),
-            None => Err(runtime_in_state(
-                info.state_name,
-                info.entered_event,
-                format!("The {field}Path parameter does not reference a valid integer value: {v}"),
-            )),
+            _ => Err(Self::invalid(d, &v, "a positive integer", info, || {
+                format!("The {field}Path parameter does not reference a valid integer value: {v}")
+            })),
         }
     }
 
@@ -71,9 +56,15 @@ impl Run<'_> {
             entered_event: info.entered_event,
         };
         let prepared = (|| {
-            let parameters = match &state.parameters {
-                Some(p) => self.template(p, &effective, &frame.vars, &token_info)?,
-                None => effective.clone(),
+            let arguments = state.jsonata.as_deref().and_then(|f| f.arguments.as_ref());
+            let parameters = match (&state.parameters, arguments) {
+                (Some(p), _) => self.template(p, &effective, &frame.vars, &token_info)?,
+                (None, Some(a)) => {
+                    self.with_states(raw, Outcome::None, &frame.vars, &token_info, |states| {
+                        a.eval(states)
+                    })?
+                }
+                (None, None) => effective.clone(),
             };
             self.check_size(&state.name, &parameters)?;
             let credentials = match &task.credentials {

@@ -260,11 +260,18 @@ async fn task_failure_and_timeout_events() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn jsonata_states_validate_but_do_not_run_yet() {
-    let def = single(
-        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "End": true}),
-    );
-    let (error, cause) = failure(&run(def, json!({})).await);
-    assert_eq!(error, "States.Runtime");
-    assert!(cause.contains("JSONata"), "{cause}");
+async fn jsonata_assign_is_recorded_as_assigned_variables() {
+    let def = single(json!({"Type": "Pass", "QueryLanguage": "JSONata",
+        "Assign": {"n": "{% $states.input.n + 1 %}"}, "Output": "{% $states.input %}", "End": true}));
+    let result = run(def, json!({"n": 1})).await;
+    assert_eq!(output(&result), json!({"n": 1}));
+    let exited = result
+        .history
+        .iter()
+        .find_map(|e| match &e.details {
+            Some(EventDetails::StateExitedEventDetails(d)) => Some(d.assigned_variables.clone()),
+            _ => None,
+        })
+        .expect("a PassStateExited event");
+    assert_eq!(exited.get("n").map(String::as_str), Some("2"));
 }
