@@ -2,10 +2,17 @@
 //! write the run manifest.
 //!
 //! Layout under `<survey>/<execution name>/` in the products bucket: `outputs/…` (the run's
-//! outputs, copied with core's sync, so a retried publish copies only what is missing),
-//! `manifest.cbor` (the composite, DAG-CBOR) with its parts `inventory.cbor`, `outputs.cbor`
-//! and `provenance.json`, and `manifest.json` (the same for people). The composite covers the
-//! upload's manifest, the outputs' manifest and the provenance, so its CID names the run.
+//! outputs, copied with core's sync, so a retried publish copies only what is missing; the job
+//! records under `outputs/.leadline/jobs/` come along as provenance), `outputs/processor/…` (the
+//! processor's exports, only when its branch ran), `manifest.cbor` (the composite, DAG-CBOR)
+//! with its parts `inventory.cbor`, `outputs.cbor` and `provenance.json`, and `manifest.json`
+//! (the same for people). The composite covers the upload's manifest, the outputs' manifest and
+//! the provenance, so its CID names the run.
+//!
+//! Provenance: the machine's release (from its payload) and this publisher's version and commit,
+//! the state machine's ARN, version and alias, the image digests of the Fargate tasks that ran,
+//! every job's `{step, tool, cached, manifest, inputs}` from the job records that
+//! `leadline-runner` writes beside its outputs, and the tool versions jobs reported.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,8 +21,10 @@ use async_trait::async_trait;
 use leadline_core::cids::cid_of_bytes;
 use leadline_core::key::{Key, KeyError, Prefix};
 use leadline_core::manifest::{Manifest, ManifestError};
-use leadline_core::store::StoreError;
+use leadline_core::store::{ObjectStore, PutOptions, StoreError};
 use leadline_core::sync::{sync, SyncOptions};
+use leadline_runner::job::TaskResult;
+use leadline_runner::results::{self, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -27,15 +36,27 @@ use crate::inventory::{self, InventoryError, Summary};
 /// template's `run.products`).
 pub const OUTPUTS: &str = "products/";
 
+/// Where the processor's exports go, under the run's published outputs.
+pub const PROCESSOR_EXPORTS: &str = "processor/";
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct PublishInput {
     pub survey: String,
     pub work: String,
     pub inventory: Summary,
+    /// The processor branch's result: `{"status": "succeeded"}`, or `{"status": "skipped",
+    /// "reason"}` when Plan's verdict skipped it (a failed processor never reaches Publish).
     #[serde(default)]
     pub processor: Value,
     #[serde(default)]
     pub products: Value,
+    /// The processor's exports (`s3://bucket/key` of its GeoTIFF and BAG), published only when
+    /// its branch ran: the checkpoint folder outlives runs, so a skipped run may find old ones.
+    #[serde(default)]
+    pub processor_exports: Vec<String>,
+    /// The release the state machine was rendered from (its `Comment` says the same).
+    #[serde(default)]
+    pub release: Option<String>,
     /// The execution's ARN.
     pub execution: String,
     pub state_machine: String,
@@ -78,6 +99,14 @@ pub enum PublishError {
     Executions(#[from] ExecutionsError),
     #[error("image digests: {0}")]
     Images(String),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("processor export {0:?} is not an s3://bucket/key location")]
+    ExportLocation(String),
+    #[error("processor export {0} is missing, though the processor branch ran")]
+    ExportMissing(String),
+    #[error("processor branch result {0} is neither {{\"status\": \"succeeded\"}} nor {{\"status\": \"skipped\"}}")]
+    ProcessorStatus(String),
 }
 
 /// A Fargate task that ran in this execution.
@@ -155,15 +184,20 @@ pub fn fargate_tasks(history: &[Event]) -> Vec<TaskRef> {
     tasks
 }
 
-/// Tool versions the jobs reported: stdout metadata objects `{"tool": …, "version": …}` in
-/// task results (the job contract's `metadata`).
-pub fn tool_versions(history: &[Event]) -> BTreeMap<String, String> {
-    history
+/// Tool versions the jobs reported: stdout metadata objects `{"tool": …, "version": …}` (the
+/// job contract's `metadata`), in the task results of the history (activity tasks) and in the
+/// job records (Fargate tasks, whose history result is ECS's).
+pub fn tool_versions(history: &[Event], jobs: &[TaskResult]) -> BTreeMap<String, String> {
+    let from_history: Vec<Value> = history
         .iter()
         .filter(|e| e.kind == "TaskSucceeded")
         .filter_map(|e| serde_json::from_str::<Value>(e.output.as_deref()?).ok())
         .filter_map(|output| output.get("metadata")?.as_array().cloned())
         .flatten()
+        .collect();
+    from_history
+        .iter()
+        .chain(jobs.iter().flat_map(|job| &job.metadata))
         .filter_map(|item| {
             Some((
                 item.get("tool")?.as_str()?.to_owned(),
@@ -171,6 +205,74 @@ pub fn tool_versions(history: &[Event]) -> BTreeMap<String, String> {
             ))
         })
         .collect()
+}
+
+/// Each job's provenance in the run manifest.
+fn job_provenance(job: &TaskResult) -> Value {
+    json!({
+        "step": job.step,
+        "tool": job.tool,
+        "cached": job.cached,
+        "manifest": job.manifest,
+        "inputs": job.inputs,
+    })
+}
+
+/// Whether the processor branch ran, from its result in the payload.
+fn processor_ran(processor: &Value) -> Result<bool, PublishError> {
+    match processor.get("status").and_then(Value::as_str) {
+        Some("succeeded") => Ok(true),
+        Some("skipped") => Ok(false),
+        _ => Err(PublishError::ProcessorStatus(processor.to_string())),
+    }
+}
+
+/// The bucket and key of `s3://bucket/key`.
+fn object_location(uri: &str) -> Result<(&str, Key), PublishError> {
+    uri.strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(bucket, _)| !bucket.is_empty())
+        .and_then(|(bucket, key)| Some((bucket, Key::new(key).ok()?)))
+        .ok_or_else(|| PublishError::ExportLocation(uri.to_owned()))
+}
+
+/// Copies one object unless `to` already holds it (same size and CID); true when it copied.
+async fn copy_object(
+    source: &dyn ObjectStore,
+    from: &Key,
+    shown: &str,
+    target: &dyn ObjectStore,
+    to: &Key,
+) -> Result<bool, PublishError> {
+    let mut object = source
+        .head(from)
+        .await?
+        .ok_or_else(|| PublishError::ExportMissing(shown.to_owned()))?;
+    if let Some(present) = target.head(to).await?.filter(|p| p.size == object.size) {
+        let cid = match object.cid {
+            Some(cid) => cid,
+            None => source.cid(from).await?,
+        };
+        let present_cid = match present.cid {
+            Some(cid) => cid,
+            None => target.cid(to).await?,
+        };
+        if cid == present_cid {
+            return Ok(false);
+        }
+        object.cid = Some(cid);
+    }
+    if let Some(copied) = target.copy_from(source, &object, to).await {
+        copied?;
+    } else {
+        let body = source.get(from).await?;
+        let options = PutOptions {
+            cid: object.cid,
+            content_type: None,
+        };
+        target.put(to, body, options).await?;
+    }
+    Ok(true)
 }
 
 pub struct Publisher {
@@ -193,8 +295,18 @@ impl Publisher {
         let outputs_prefix = Prefix::new(format!("{run_prefix}outputs"))?;
         let source = self.buckets.bucket(&work.bucket);
         let products = self.buckets.bucket(&input.bucket);
+        // Checked before anything is copied, so a bad payload publishes nothing.
+        let exports = if !input.processor_exports.is_empty() && processor_ran(&input.processor)? {
+            input
+                .processor_exports
+                .iter()
+                .map(|uri| object_location(uri).map(|(bucket, key)| (uri, bucket, key)))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
 
-        let report = sync(
+        let mut report = sync(
             source.as_ref(),
             &source_prefix,
             products.as_ref(),
@@ -208,6 +320,17 @@ impl Publisher {
                 key: first.key.clone(),
                 error: first.error.clone(),
             });
+        }
+        let exports_prefix = Prefix::new(format!("{outputs_prefix}{PROCESSOR_EXPORTS}"))?;
+        for (uri, bucket, key) in exports {
+            let name = key.segments().last().unwrap_or(key.as_str());
+            let target = Key::new(name)?.under(&exports_prefix)?;
+            let store = self.buckets.bucket(bucket);
+            if copy_object(store.as_ref(), &key, uri, products.as_ref(), &target).await? {
+                report.copied += 1;
+            } else {
+                report.skipped += 1;
+            }
         }
 
         // The published copies, with the CIDs sync verified or recorded.
@@ -228,15 +351,18 @@ impl Publisher {
         let execution = self.executions.describe(&input.execution).await?;
         let history = self.executions.history(&input.execution).await?;
         let images = self.images.digests(&fargate_tasks(&history)).await?;
+        let jobs = results::read_all(source.as_ref(), &source_prefix).await?;
         let provenance = json!({
             "survey": input.survey,
             "execution": input.execution,
+            "release": input.release,
+            "publisher": {"version": env!("CARGO_PKG_VERSION"), "commit": crate::GIT_COMMIT},
             "state_machine": input.state_machine,
             "state_machine_version": execution.version_arn,
             "state_machine_alias": execution.alias_arn,
-            "publisher_commit": crate::GIT_COMMIT,
             "images": images,
-            "tools": tool_versions(&history),
+            "jobs": jobs.iter().map(job_provenance).collect::<Vec<_>>(),
+            "tools": tool_versions(&history, &jobs),
             "inventory": {"location": input.inventory.inventory, "cid": input.inventory.cid},
             "branches": {"processor": input.processor, "products": input.products},
         });
@@ -324,9 +450,47 @@ mod tests {
                 arn: "t1".into()
             }]
         );
+        let job = TaskResult {
+            step: "qc".into(),
+            tool: "leadline/qc:1".into(),
+            outputs: BTreeMap::new(),
+            manifest: "m".into(),
+            inputs: "i".into(),
+            metadata: vec![
+                json!({"tool": "gdal", "version": "3.6.2"}),
+                json!({"qc": "ok"}),
+            ],
+            metadata_dropped: 0,
+            cached: false,
+            cache_key: None,
+        };
         assert_eq!(
-            tool_versions(&history),
-            BTreeMap::from([("carisbatch".to_owned(), "12.1".to_owned())])
+            tool_versions(&history, &[job]),
+            BTreeMap::from([
+                ("carisbatch".to_owned(), "12.1".to_owned()),
+                ("gdal".to_owned(), "3.6.2".to_owned())
+            ])
         );
+    }
+
+    #[test]
+    fn the_processor_status_and_export_locations_are_checked() {
+        assert!(processor_ran(&json!({"status": "succeeded"})).unwrap());
+        assert!(!processor_ran(&json!({"status": "skipped", "reason": "no raw"})).unwrap());
+        for bad in [Value::Null, json!({"status": "failed"}), json!("succeeded")] {
+            let error = processor_ran(&bad).unwrap_err().to_string();
+            assert!(error.contains(&bad.to_string()), "{error}");
+        }
+        let (bucket, key) = object_location("s3://work/processor/S1/S1.bag").unwrap();
+        assert_eq!((bucket, key.as_str()), ("work", "processor/S1/S1.bag"));
+        for bad in [
+            "work/S1.bag",
+            "s3://work",
+            "s3:///S1.bag",
+            "s3://work/a/../b.bag",
+        ] {
+            let error = object_location(bad).unwrap_err().to_string();
+            assert!(error.contains(bad), "{error}");
+        }
     }
 }

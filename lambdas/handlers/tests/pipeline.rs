@@ -11,12 +11,14 @@ use futures::stream::{self, StreamExt};
 use leadline_core::cids::cid_of_bytes;
 use leadline_core::key::Key;
 use leadline_core::manifest::Manifest;
-use leadline_lambdas::buckets::Buckets;
+use leadline_lambdas::buckets::{Buckets, DirBuckets};
 use leadline_lambdas::classify::Class;
 use leadline_lambdas::executions::Executions;
 use leadline_lambdas::inventory::{self, InventoryInput};
 use leadline_lambdas::plan::{self, PlanInput, Predicates};
 use leadline_lambdas::publish::{Images, PublishError, PublishInput, Publisher, TaskRef};
+use leadline_runner::job::{run_job, JobOutcome, JobSpec, Place, TaskResult};
+use leadline_runner::process::{CommandSpec, RunOptions};
 use serde_json::{json, Map, Value};
 
 /// Step Functions' limit on a state's input or output.
@@ -208,6 +210,8 @@ async fn publish_copies_once_and_writes_the_composite_manifest() {
         inventory: summary.clone(),
         processor: json!({"status": "skipped", "reason": "no raw"}),
         products: json!({"status": "succeeded", "grids": 1}),
+        processor_exports: vec![],
+        release: Some("0.1.0".into()),
         execution: started.arn().to_owned(),
         state_machine: executions.state_machine().to_owned(),
         bucket: "products".into(),
@@ -255,8 +259,13 @@ async fn publish_copies_once_and_writes_the_composite_manifest() {
     .unwrap();
     assert_eq!(document["cid"], first.cid.as_str());
     assert_eq!(
-        document["provenance"]["publisher_commit"],
-        leadline_lambdas::GIT_COMMIT
+        document["provenance"]["publisher"],
+        json!({"version": env!("CARGO_PKG_VERSION"), "commit": leadline_lambdas::GIT_COMMIT})
+    );
+    assert_eq!(document["provenance"]["release"], "0.1.0");
+    assert_eq!(
+        document["provenance"]["state_machine"],
+        executions.state_machine()
     );
     assert_eq!(
         document["provenance"]["images"]["leadline/qc:1"],
@@ -271,4 +280,269 @@ async fn publish_copies_once_and_writes_the_composite_manifest() {
     let again = publisher.handle(&payload).await.unwrap();
     assert_eq!((again.copied, again.skipped), (0, 2));
     assert_eq!(again.cid, first.cid);
+}
+
+/// Runs `script` through leadline-runner as a product job of run `run-1` of survey `survey`:
+/// outputs and job record go to the run's work prefix, as on Fargate.
+async fn product_job(
+    buckets: &dyn Buckets,
+    survey: &str,
+    step: &str,
+    tool: &str,
+    script: &str,
+    cache: bool,
+) -> TaskResult {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("grid")).unwrap();
+    std::fs::write(dir.path().join("grid/a.bag"), b"grid").unwrap();
+    let work = buckets.bucket("work");
+    let place = |prefix: String| Place {
+        store: work.clone(),
+        prefix: leadline_core::key::Prefix::new(prefix).unwrap(),
+    };
+    let spec = JobSpec {
+        command: CommandSpec::from_argv(&["sh".into(), "-c".into(), script.into()]).unwrap(),
+        inputs_dir: dir.path().join("in"),
+        outputs_dir: dir.path().join("out"),
+        sources: vec![dir.path().join("grid").display().to_string()],
+        publish: Some(place(format!("{survey}/run-1/products/"))),
+        cache: cache.then(|| place("cache/".into())),
+        step: step.into(),
+        tool: tool.into(),
+        run: RunOptions::default(),
+    };
+    match run_job(&spec, None, std::future::pending()).await {
+        JobOutcome::Succeeded(result) => result,
+        JobOutcome::Failed(failure) => panic!("{step}: {failure:?}"),
+    }
+}
+
+/// The Fargate jobs' records reach the run manifest: step, tool, cache use and the outputs'
+/// manifest of each job, and the tool versions they reported.
+async fn jobs_reach_the_run_manifest(world: &World, buckets: Arc<dyn Buckets>) {
+    let uploads = buckets.bucket("uploads");
+    uploads
+        .put_bytes(&Key::new("J1/grids/a.bag").unwrap(), b"grid".to_vec())
+        .await
+        .unwrap();
+    let summary = inventory::handle(buckets.as_ref(), &input("J1", "run-1"))
+        .await
+        .unwrap();
+    let cog = product_job(
+        buckets.as_ref(),
+        "J1",
+        "cog",
+        "leadline/gdal:7",
+        r#"cp a.bag "$LEADLINE_OUTPUTS/a_cog.tif"; echo '{"tool": "gdal", "version": "3.6.2"}'"#,
+        false,
+    )
+    .await;
+    let qc_script = r#"printf '{"ok":true}' > "$LEADLINE_OUTPUTS/a_qc.json""#;
+    let qc = product_job(
+        buckets.as_ref(),
+        "J1",
+        "qc",
+        "leadline/qc:7",
+        qc_script,
+        true,
+    )
+    .await;
+    // A redriven QC is a cache hit: its record says so.
+    let qc_again = product_job(
+        buckets.as_ref(),
+        "J1",
+        "qc",
+        "leadline/qc:7",
+        qc_script,
+        true,
+    )
+    .await;
+    assert!(!qc.cached && qc_again.cached);
+
+    let executions = world.machine("survey", SUCCEEDS).await;
+    let started = executions.start("run-1", "{}").await.unwrap();
+    common::finished(executions.as_ref(), started.arn()).await;
+    let publisher = Publisher {
+        buckets: buckets.clone(),
+        executions: executions.clone(),
+        images: Arc::new(FixedImages),
+    };
+    let payload = PublishInput {
+        survey: "J1".into(),
+        work: "s3://work/J1/run-1/".into(),
+        inventory: summary,
+        processor: json!({"status": "skipped", "reason": "no raw"}),
+        products: json!({"status": "succeeded", "grids": 1}),
+        processor_exports: vec!["s3://work/processor/J1/J1.bag".into()],
+        release: Some("0.1.0".into()),
+        execution: started.arn().to_owned(),
+        state_machine: executions.state_machine().to_owned(),
+        bucket: "products".into(),
+    };
+    let published = publisher.handle(&payload).await.unwrap();
+    // Two products and the two job records, published as provenance beside them.
+    assert_eq!(published.outputs, 4);
+
+    let products = buckets.bucket("products");
+    let document: Value = serde_json::from_slice(
+        &products
+            .get_bytes(&Key::new("J1/run-1/manifest.json").unwrap())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let provenance = &document["provenance"];
+    let mut jobs = provenance["jobs"].as_array().unwrap().clone();
+    jobs.sort_by_key(|job| job["step"].to_string());
+    assert_eq!(
+        jobs,
+        [
+            json!({"step": "cog", "tool": "leadline/gdal:7", "cached": false,
+                   "manifest": cog.manifest, "inputs": cog.inputs}),
+            json!({"step": "qc", "tool": "leadline/qc:7", "cached": true,
+                   "manifest": qc.manifest, "inputs": qc.inputs}),
+        ]
+    );
+    assert_eq!(provenance["tools"], json!({"gdal": "3.6.2"}));
+    let records: Vec<&str> = document["outputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|name| name.starts_with(".leadline/jobs/"))
+        .collect();
+    assert_eq!(records.len(), 2, "{}", document["outputs"]);
+}
+
+#[tokio::test]
+async fn job_records_reach_the_run_manifest_in_s3() {
+    let world = World::new().await;
+    let buckets = world.buckets.clone();
+    jobs_reach_the_run_manifest(&world, buckets).await;
+}
+
+#[tokio::test]
+async fn job_records_reach_the_run_manifest_in_folders() {
+    let world = World::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    jobs_reach_the_run_manifest(&world, Arc::new(DirBuckets::new(dir.path()))).await;
+}
+
+#[tokio::test]
+async fn processor_exports_are_published_only_when_the_processor_ran() {
+    let world = World::new().await;
+    world.put("uploads", "P1/raw/line.all", b"raw").await;
+    let summary = inventory::handle(world.buckets.as_ref(), &input("P1", "run-1"))
+        .await
+        .unwrap();
+    // The worker's checkpoint sync leaves the exports in the survey's checkpoint folder; they
+    // stay there after the run.
+    let work = world.buckets.bucket("work");
+    for (name, body) in [("P1.tif", &b"geotiff"[..]), ("P1.bag", b"bag")] {
+        work.put_bytes(
+            &Key::new(format!("processor/P1/{name}")).unwrap(),
+            body.to_vec(),
+        )
+        .await
+        .unwrap();
+    }
+    let executions = world.machine("survey", SUCCEEDS).await;
+    let publisher = Publisher {
+        buckets: world.buckets.clone(),
+        executions: executions.clone(),
+        images: Arc::new(FixedImages),
+    };
+    let products = world.buckets.bucket("products");
+    let published_names = |run: &'static str| {
+        let products = products.clone();
+        async move {
+            products
+                .list_all(&leadline_core::key::Prefix::new(format!("P1/{run}/outputs")).unwrap())
+                .await
+                .unwrap()
+                .objects
+                .into_iter()
+                .map(|o| o.key.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let payload = |run: &str, arn: &str, processor: Value, exports: &[&str]| PublishInput {
+        survey: "P1".into(),
+        work: format!("s3://work/P1/{run}/"),
+        inventory: summary.clone(),
+        processor,
+        products: json!({"status": "succeeded", "grids": 2}),
+        processor_exports: exports.iter().map(|e| e.to_string()).collect(),
+        release: Some("0.1.0".into()),
+        execution: arn.to_owned(),
+        state_machine: executions.state_machine().to_owned(),
+        bucket: "products".into(),
+    };
+    let exports = [
+        "s3://work/processor/P1/P1.tif",
+        "s3://work/processor/P1/P1.bag",
+    ];
+
+    let ran = executions.start("ran", "{}").await.unwrap();
+    common::finished(executions.as_ref(), ran.arn()).await;
+    let first = payload("ran", ran.arn(), json!({"status": "succeeded"}), &exports);
+    let published = publisher.handle(&first).await.unwrap();
+    assert_eq!((published.copied, published.outputs), (2, 2));
+    assert_eq!(
+        published_names("ran").await,
+        [
+            "P1/ran/outputs/processor/P1.bag",
+            "P1/ran/outputs/processor/P1.tif"
+        ]
+    );
+    let outputs = Manifest::from_dag_cbor(
+        &products
+            .get_bytes(&Key::new("P1/ran/outputs.cbor").unwrap())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(outputs.get("processor/P1.bag"), Some(&cid_of_bytes(b"bag")));
+    // A retried publish finds them there.
+    let again = publisher.handle(&first).await.unwrap();
+    assert_eq!((again.copied, again.skipped), (0, 2));
+    assert_eq!(again.cid, published.cid);
+
+    // Plan skipped the processor: last run's exports in the checkpoint folder are not this run's.
+    let skipped = executions.start("skipped", "{}").await.unwrap();
+    common::finished(executions.as_ref(), skipped.arn()).await;
+    let processor = json!({"status": "skipped", "reason": "no raw sonar"});
+    let published = publisher
+        .handle(&payload("skipped", skipped.arn(), processor, &exports))
+        .await
+        .unwrap();
+    assert_eq!((published.copied, published.outputs), (0, 0));
+    assert!(published_names("skipped").await.is_empty());
+
+    // The processor ran, but an export is missing: named, and the run is not marked published.
+    work.delete(&Key::new("processor/P1/P1.bag").unwrap())
+        .await
+        .unwrap();
+    let missing = executions.start("missing", "{}").await.unwrap();
+    common::finished(executions.as_ref(), missing.arn()).await;
+    let processor = json!({"status": "succeeded"});
+    let error = publisher
+        .handle(&payload("missing", missing.arn(), processor, &exports))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PublishError::ExportMissing(_)), "{error}");
+    assert!(error.to_string().contains(exports[1]), "{error}");
+    assert!(products
+        .head(&Key::new("P1/missing/manifest.cbor").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+
+    // A payload whose processor result is neither status publishes nothing.
+    let processor = json!({"status": "running"});
+    let error = publisher
+        .handle(&payload("odd", missing.arn(), processor, &exports))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("running"), "{error}");
 }
