@@ -287,7 +287,8 @@ impl TaskTokens {
     }
 }
 
-pub(crate) fn heartbeat_channel() -> (Heartbeat, mpsc::UnboundedReceiver<()>) {
+/// A heartbeat and the receiver the engine watches; resolver tests make their own.
+pub fn heartbeat_channel() -> (Heartbeat, mpsc::UnboundedReceiver<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     (Heartbeat(tx), rx)
 }

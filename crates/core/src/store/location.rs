@@ -7,6 +7,10 @@ use crate::key::{KeyError, Prefix};
 
 use super::{DirStore, EtagCidCache, ObjectStore, S3Store};
 
+/// The environment variable that maps `s3://` locations onto bucket folders (see
+/// [`Location::open`]).
+pub const LOCAL_BUCKETS_ENV: &str = "LEADLINE_LOCAL_BUCKETS";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Dir(PathBuf),
@@ -41,11 +45,17 @@ impl Location {
     }
 
     /// Opens the store (S3 from the default credential chain, sharing `etags`) and the prefix
-    /// inside it.
+    /// inside it. When [`LOCAL_BUCKETS_ENV`] names a folder, `s3://bucket/…` is the folder
+    /// `<that folder>/bucket` instead: how the local twin's job processes see its buckets.
     pub async fn open(&self, etags: Arc<EtagCidCache>) -> (Arc<dyn ObjectStore>, Prefix) {
-        match self {
-            Self::Dir(path) => (Arc::new(DirStore::new(path)), Prefix::default()),
-            Self::S3 { bucket, prefix } => {
+        let local_buckets = std::env::var_os(LOCAL_BUCKETS_ENV).filter(|dir| !dir.is_empty());
+        match (self, local_buckets) {
+            (Self::Dir(path), _) => (Arc::new(DirStore::new(path)), Prefix::default()),
+            (Self::S3 { bucket, prefix }, Some(root)) => {
+                let folder = PathBuf::from(root).join(bucket);
+                (Arc::new(DirStore::new(folder)), prefix.clone())
+            }
+            (Self::S3 { bucket, prefix }, None) => {
                 let store = S3Store::from_env(bucket).await.with_etag_cache(etags);
                 (Arc::new(store), prefix.clone())
             }
