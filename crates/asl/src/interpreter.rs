@@ -387,7 +387,8 @@ fn runtime_in_state(state: &str, entered: u64, detail: impl std::fmt::Display) -
 /// entry event, as AWS does.
 fn in_state(error: StatesError, info: &ContextInfo<'_>) -> StatesError {
     if error.error == names::RUNTIME || error.error == names::QUERY_EVALUATION_ERROR {
-        runtime_in_state(info.state_name, info.entered_event, error.cause)
+        let prefixed = runtime_in_state(info.state_name, info.entered_event, error.cause);
+        StatesError::new(error.error, prefixed.cause)
     } else {
         error
     }

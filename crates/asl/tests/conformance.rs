@@ -9,6 +9,7 @@ mod conformance {
     mod history;
     mod intrinsics;
     mod io_processing;
+    mod jsonata;
     mod map_parallel;
     mod tasks;
     mod validate;
