@@ -547,10 +547,10 @@ impl Checker {
             None => inherited,
             Some(Value::String(s)) if s == "JSONPath" => {
                 if inherited == QueryLanguage::Jsonata {
-                    // AWS: a JSONata machine cannot contain JSONPath states.
+                    // AWS: a JSONata machine cannot contain JSONPath states (its wording).
                     self.schema(
                         format!("{ptr}/QueryLanguage"),
-                        "A state cannot use JSONPath when the state machine uses JSONata",
+                        "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
                     );
                 }
                 QueryLanguage::JsonPath
@@ -741,9 +741,9 @@ impl Checker {
                 continue;
             }
             let message = if ql == QueryLanguage::Jsonata && JSONPATH_ONLY.contains(&key.as_str()) {
-                format!("The field '{key}' is not supported by the JSONata query language")
+                other_language(ql, key)
             } else if ql == QueryLanguage::JsonPath && JSONATA_ONLY.contains(&key.as_str()) {
-                format!("The field '{key}' is only supported by the JSONata query language")
+                other_language(ql, key)
             } else {
                 format!("Field '{key}' is not supported by Step Functions for a {kind_name} state")
             };
@@ -1043,17 +1043,14 @@ impl Checker {
                     "Comment",
                 ],
             );
-            let language_field = match ql {
-                QueryLanguage::JsonPath => ("Output", "is only supported by"),
-                QueryLanguage::Jsonata => ("ResultPath", "is not supported by"),
+            let other_field = match ql {
+                QueryLanguage::JsonPath => "Output",
+                QueryLanguage::Jsonata => "ResultPath",
             };
-            if item.contains_key(language_field.0) {
+            if item.contains_key(other_field) {
                 self.schema(
-                    format!("{cptr}/{}", language_field.0),
-                    format!(
-                        "The field '{}' {} the JSONata query language",
-                        language_field.0, language_field.1
-                    ),
+                    format!("{cptr}/{other_field}"),
+                    other_language(ql, other_field),
                 );
             }
             let error_equals = self.error_equals(item, &cptr);
@@ -1603,6 +1600,15 @@ impl Checker {
             (None, None) => None,
         }
     }
+}
+
+/// AWS's diagnostic for a field of the other query language in a `ql` state.
+fn other_language(ql: QueryLanguage, field: &str) -> String {
+    let (this, other) = match ql {
+        QueryLanguage::JsonPath => ("JSONPath", "JSONata"),
+        QueryLanguage::Jsonata => ("JSONata", "JSONPath"),
+    };
+    format!("The QueryLanguage is set to '{this}', but field '{field}' is only supported for the '{other}' QueryLanguage")
 }
 
 /// A transition target: (field, list and index it sits in, target state name).

@@ -158,12 +158,13 @@ fn mixed_query_languages() {
         "A": {"Type": "Pass", "QueryLanguage": "JSONPath", "Next": "B"},
         "B": {"Type": "Pass", "InputPath": "$.x", "End": true}}}),
     );
-    assert!(has(&p, "A state cannot use JSONPath when the state machine uses JSONata at /States/A/QueryLanguage"), "{p:#?}");
-    assert!(has(&p, "The field 'InputPath' is not supported by the JSONata query language at /States/B/InputPath"), "{p:#?}");
+    // AWS's ValidateStateMachineDefinition wording.
+    assert!(has(&p, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at /States/A/QueryLanguage"), "{p:#?}");
+    assert!(has(&p, "The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage at /States/B/InputPath"), "{p:#?}");
     let p = problems(
         json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}),
     );
-    assert!(has(&p, "The field 'Output' is only supported by the JSONata query language at /States/A/Output"), "{p:#?}");
+    assert!(has(&p, "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage at /States/A/Output"), "{p:#?}");
     // A JSONata state in a JSONPath machine is allowed.
     let p = problems(
         json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "End": true}}}),
@@ -326,4 +327,144 @@ fn retry_and_catch_must_be_arrays_of_objects() {
     ] {
         assert!(has(&p, expected), "{expected}: {p:#?}");
     }
+}
+
+#[test]
+fn jsonata_expressions_are_parsed_and_located() {
+    let p = problems(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Output": {"v": ["ok", "{% a[1,2) %}"]}, "Next": "B"},
+        "B": {"Type": "Pass", "Output": {"v": "{% phone.number %}"}, "Next": "C"},
+        "C": {"Type": "Pass", "Assign": {"x": "{% $$.Execution %}"}, "Next": "D"},
+        "D": {"Type": "Wait", "Seconds": "{% $states.input. %}", "Next": "E"},
+        "E": {"Type": "Choice", "Choices": [{"Condition": "{% 1 = %}", "Next": "F"}, {"Condition": true, "Next": "F"}, {"Next": "F"}]},
+        "F": {"Type": "Fail", "Cause": "{% ( %}"}}}),
+    );
+    assert!(
+        has(
+            &p,
+            "INVALID_JSONATA_EXPRESSION: Invalid JSONata expression 'a[1,2)'"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/A/Output/v/1"), "{p:#?}");
+    // AWS: "Reference to 'phone' at the top level is not supported." (states have no
+    // context item; write $states.input.phone).
+    assert!(has(&p, "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. at /States/B/Output/v"), "{p:#?}");
+    assert!(has(&p, "UNSUPPORTED_JSONATA_EXPRESSION: Reference to '$$' is not supported. at /States/C/Assign/x"), "{p:#?}");
+    assert!(has(&p, "INVALID_JSONATA_EXPRESSION"), "{p:#?}");
+    assert!(
+        p.iter().any(|d| d.ends_with("at /States/D/Seconds")),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|d| d.ends_with("at /States/E/Choices/0/Condition")),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "The value of 'Condition' must be a JSONata expression string"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "These fields are required: [Condition] at /States/E/Choices/2"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter().any(|d| d.ends_with("at /States/F/Cause")),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn jsonata_literals_are_still_checked() {
+    let p = problems(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Wait", "Seconds": -1, "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": "soon", "End": true}}}),
+    );
+    assert!(has(&p, "at /States/A/Seconds"), "{p:#?}");
+    assert!(has(&p, "at /States/B/TimeoutSeconds"), "{p:#?}");
+}
+
+#[test]
+fn variable_names_and_the_reserved_states() {
+    // Variables guide: names start with a letter or underscore, continue with letters,
+    // digits or underscores, at most 80 characters; $states is reserved.
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"ok_1": 1, "1bad": 2, "has space": 3, "states": 4}, "Next": "B"},
+        "B": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"states": "{% 1 %}", "fine": "{% 2 %}"}, "End": true}}}));
+    assert!(
+        has(
+            &p,
+            "'1bad' is not a valid variable name at /States/A/Assign/1bad"
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        has(&p, "'has space' is not a valid variable name"),
+        "{p:#?}"
+    );
+    assert!(
+        has(
+            &p,
+            "'states' is a reserved variable name ($states) at /States/A/Assign/states"
+        ),
+        "{p:#?}"
+    );
+    assert!(has(&p, "at /States/B/Assign/states"), "{p:#?}");
+    assert!(!has(&p, "ok_1") && !has(&p, "fine"), "{p:#?}");
+}
+
+#[test]
+fn catchers_follow_their_states_query_language() {
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Catch": [
+            {"ErrorEquals": ["States.ALL"], "Output": {}, "Next": "B"}], "Next": "B"},
+        "B": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::lambda:invoke", "Catch": [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Output": "{% $states.errorOutput %}", "Next": "C"}], "Next": "C"},
+        "C": {"Type": "Succeed"}}}));
+    assert!(has(&p, "field 'Output' is only supported for the 'JSONata' QueryLanguage at /States/A/Catch/0/Output"), "{p:#?}");
+    assert!(has(&p, "field 'ResultPath' is only supported for the 'JSONPath' QueryLanguage at /States/B/Catch/0/ResultPath"), "{p:#?}");
+    assert_eq!(p.len(), 2, "{p:#?}");
+}
+
+#[test]
+fn nested_states_take_the_machines_query_language() {
+    // Inside Parallel branches and Map processors, a state without QueryLanguage uses the
+    // state machine's, and the branch or processor object itself has no QueryLanguage.
+    let p = problems(json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "QueryLanguage": "JSONata", "Branches": [
+            {"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "ResultPath": "$.x", "End": true}}}],
+            "End": true}}}));
+    assert!(has(&p, "Field 'QueryLanguage' is not supported by Step Functions at /States/P/Branches/0/QueryLanguage"), "{p:#?}");
+    assert_eq!(p.len(), 1, "{p:#?}");
+}
+
+#[test]
+fn a_complete_jsonata_machine_is_valid() {
+    let p = problems(
+        json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Arguments": {"FunctionName": "f", "Payload": "{% $states.input %}"},
+            "TimeoutSeconds": "{% $states.input.timeout %}", "HeartbeatSeconds": 5,
+            "Assign": {"id": "{% $states.result.Payload.id %}"}, "Output": "{% $states.result.Payload %}",
+            "Retry": [{"ErrorEquals": ["States.QueryEvaluationError"], "MaxAttempts": 1}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"err": "{% $states.errorOutput %}"}, "Output": {}, "Next": "Failed"}],
+            "Next": "M"},
+        "M": {"Type": "Map", "Items": "{% $states.input.items %}", "MaxConcurrency": "{% 2 %}",
+            "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}"},
+            "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": "{% $states.input.v %}", "End": true}}},
+            "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $id = 1 %}", "Output": {}, "Assign": {"one": true}, "Next": "Done"}], "Default": "Failed"},
+        "Failed": {"Type": "Fail", "Error": "{% 'E' %}", "Cause": "literal"},
+        "Done": {"Type": "Succeed", "Output": {"id": "{% $id %}"}}}}),
+    );
+    assert_eq!(p, Vec::<String>::new());
 }
