@@ -740,9 +740,11 @@ impl Checker {
             if COMMON.contains(&key.as_str()) || allowed.contains(&key.as_str()) {
                 continue;
             }
-            let message = if ql == QueryLanguage::Jsonata && JSONPATH_ONLY.contains(&key.as_str()) {
-                other_language(ql, key)
-            } else if ql == QueryLanguage::JsonPath && JSONATA_ONLY.contains(&key.as_str()) {
+            let other = match ql {
+                QueryLanguage::Jsonata => JSONPATH_ONLY,
+                QueryLanguage::JsonPath => JSONATA_ONLY,
+            };
+            let message = if other.contains(&key.as_str()) {
                 other_language(ql, key)
             } else {
                 format!("Field '{key}' is not supported by Step Functions for a {kind_name} state")
