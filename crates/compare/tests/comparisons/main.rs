@@ -2,5 +2,8 @@
 //! and manifests derived from them, each changed in one way the comparison must see (or forgive).
 
 mod json;
+mod manifests;
 mod rasters;
 mod support;
+mod trees;
+mod vectors;
