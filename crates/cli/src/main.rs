@@ -1,8 +1,10 @@
 //! The `leadline` command: one subcommand per module, each a thin layer over the library crates.
 
 mod cid_cmd;
+mod compare_cmd;
 mod progress;
 mod render_cmd;
+mod run_cmd;
 mod states;
 mod sync_cmd;
 
@@ -35,6 +37,12 @@ enum Command {
     States(states::StatesArgs),
     /// Render the state machines of every (or one) environment from templates/; --check for drift
     Render(render_cmd::RenderArgs),
+    /// Compare products with expected ones by file type; exit 1 on any difference
+    Compare(compare_cmd::CompareArgs),
+    /// Process a survey folder on this machine with the local twin (the same state machine)
+    Run(run_cmd::RunArgs),
+    /// Run a failed or stopped execution of the local twin again from the step that failed
+    Redrive(run_cmd::RedriveArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +59,9 @@ fn main() -> ExitCode {
         Command::Sync(args) => sync_cmd::run(args),
         Command::States(args) => states::run(args),
         Command::Render(args) => render_cmd::run(args),
+        Command::Compare(args) => compare_cmd::run(args),
+        Command::Run(args) => run_cmd::run(args),
+        Command::Redrive(args) => run_cmd::redrive(args),
     };
     match outcome {
         Ok(code) => code,

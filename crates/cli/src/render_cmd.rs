@@ -24,7 +24,7 @@ pub struct RenderArgs {
 }
 
 /// Run from anywhere in a checkout, like git: the nearest folder with both inputs.
-fn find_root() -> Result<PathBuf> {
+pub(crate) fn find_root() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let found = cwd
         .ancestors()

@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use leadline_asl::aws::LambdaFunctions;
 use leadline_asl::dispatch::{Completion, TaskCall, TaskFailure, TaskResolver};
-use leadline_core::cids::cid_of_file;
 use leadline_lambdas::buckets::Buckets;
 use leadline_lambdas::plan::Predicates;
 use leadline_lambdas::publish::{Images, PublishError, Publisher, TaskRef};
@@ -183,7 +182,8 @@ impl LambdaFunctions for InProcessLambdas {
     }
 }
 
-/// Host jobs have no image; their "digest" is the CID of the runner binary that ran them.
+/// Host jobs have no image: they ran the runner binary, whose `--version` names its release
+/// and git commit.
 pub struct HostImages {
     pub runner: Option<PathBuf>,
 }
@@ -195,10 +195,19 @@ impl Images for HostImages {
         tasks: &[TaskRef],
     ) -> Result<std::collections::BTreeMap<String, String>, PublishError> {
         let mut digests = std::collections::BTreeMap::new();
-        if let (false, Some(runner)) = (tasks.is_empty(), &self.runner) {
-            if let Ok((cid, _)) = cid_of_file(runner) {
-                digests.insert(format!("host:{}", runner.display()), cid.to_string());
-            }
+        let Some(runner) = self.runner.as_ref().filter(|_| !tasks.is_empty()) else {
+            return Ok(digests);
+        };
+        let version = tokio::process::Command::new(runner)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .await;
+        if let Some(output) = version.ok().filter(|o| o.status.success()) {
+            digests.insert(
+                format!("host:{}", runner.display()),
+                String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            );
         }
         Ok(digests)
     }

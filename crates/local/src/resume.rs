@@ -51,15 +51,13 @@ pub fn restart_point(
     for (index, event) in events.iter().enumerate() {
         match &event.details {
             Some(EventDetails::StateEnteredEventDetails(entered))
-                if machine.graph.states.contains_key(&entered.name) =>
+                if index >= attempt_start && machine.graph.states.contains_key(&entered.name) =>
             {
-                if index >= attempt_start {
-                    spans.push(Span {
-                        state: entered.name.clone(),
-                        input: entered.input.clone(),
-                        failed: false,
-                    });
-                }
+                spans.push(Span {
+                    state: entered.name.clone(),
+                    input: entered.input.clone(),
+                    failed: false,
+                });
             }
             Some(EventDetails::StateExitedEventDetails(exited))
                 if machine.graph.states.contains_key(&exited.name) =>
