@@ -28,7 +28,12 @@ pub struct TwinArgs {
     #[arg(long = "env", default_value = "local", value_name = "NAME")]
     environment: String,
     /// Folder holding the twin's database and bucket folders
-    #[arg(long, default_value = ".leadline", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "LEADLINE_STATE_DIR",
+        default_value = ".leadline",
+        value_name = "DIR"
+    )]
     state_dir: PathBuf,
     /// Project root holding environments/ and state-machines/ [default: the nearest folder
     /// upwards that has templates/ and environments/]
