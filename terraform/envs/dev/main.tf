@@ -33,6 +33,11 @@ variable "image_tag" {
   type        = string
 }
 
+variable "installers" {
+  description = "bucket/prefix of the private location of the CARIS installer and leadline-worker.exe."
+  type        = string
+}
+
 variable "pinned_versions" {
   description = "Channel → state-machine version ARN it stays on."
   type        = map(string)
@@ -49,6 +54,7 @@ module "leadline" {
   zone_ids           = ["euw2-az1", "euw2-az2"]
   trigger_channel    = "dev"
   pinned_versions    = var.pinned_versions
+  installers         = var.installers
   log_level          = "ALL"
   work_expiry_days   = 14
   host_instance_type = "m6i.2xlarge"

@@ -30,3 +30,7 @@ output "licence_secret_arn" {
 output "webhooks_secret_arn" {
   value = module.leadline.webhooks_secret_arn
 }
+
+output "image_build" {
+  value = module.leadline.image_build
+}

@@ -69,6 +69,7 @@ module "processor_host" {
   activity_arn      = module.pipeline.activity_arn
   bucket_names      = module.storage.bucket_names
   kms_key_arn       = module.storage.kms_key_arn
+  installers        = var.installers
 }
 
 module "api" {

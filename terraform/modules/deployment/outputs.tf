@@ -39,3 +39,13 @@ output "licence_secret_arn" {
 output "webhooks_secret_arn" {
   value = module.lambdas.webhooks_secret_arn
 }
+
+output "image_build" {
+  description = "packer's settings (packer/example.pkrvars.hcl) and the security group of the host that runs it."
+  value = {
+    subnet_id              = module.network.subnet_ids[0]
+    build_cidr             = module.network.cidr_block
+    build_instance_profile = module.processor_host.image_build_instance_profile
+    security_group_id      = module.network.image_build_security_group_id
+  }
+}

@@ -62,3 +62,8 @@ variable "host_instance_type" {
   type        = string
   default     = "m6i.4xlarge"
 }
+
+variable "installers" {
+  description = "bucket/prefix of the private location of the CARIS installer and leadline-worker.exe (image builds only)."
+  type        = string
+}

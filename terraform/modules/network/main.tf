@@ -72,6 +72,38 @@ resource "aws_security_group" "workloads" {
   }
 }
 
+# Where packer runs when it builds the processor host's image (docs/deploy.md): AWS APIs through
+# the endpoints, WinRM over HTTPS to the build instance, nothing outside the VPC.
+resource "aws_security_group" "image_build" {
+  name        = "${var.name_prefix}-image-build"
+  description = "Packer: AWS APIs and WinRM to the build instance, inside the VPC"
+  vpc_id      = aws_vpc.this.id
+
+  egress {
+    description = "HTTPS to the interface endpoints"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = [var.cidr_block]
+  }
+
+  egress {
+    description     = "HTTPS to S3 through the gateway endpoint"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    prefix_list_ids = [aws_vpc_endpoint.s3.prefix_list_id]
+  }
+
+  egress {
+    description = "WinRM over HTTPS to the build instance"
+    from_port   = 5986
+    to_port     = 5986
+    protocol    = "tcp"
+    cidr_blocks = [var.cidr_block]
+  }
+}
+
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${data.aws_region.current.name}.s3"

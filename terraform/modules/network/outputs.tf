@@ -11,3 +11,12 @@ output "workload_security_group_id" {
   description = "environments/<env>.toml fargate.security_groups."
   value       = aws_security_group.workloads.id
 }
+
+output "image_build_security_group_id" {
+  description = "Security group for the host that runs packer (docs/deploy.md)."
+  value       = aws_security_group.image_build.id
+}
+
+output "cidr_block" {
+  value = var.cidr_block
+}

@@ -14,9 +14,9 @@ variable "zone_ids" {
 }
 
 variable "interface_endpoints" {
-  description = "AWS services reached through interface endpoints, so no NAT gateway is needed: ECR and Logs for Fargate, Step Functions and Secrets Manager for the worker and jobs, SSM for Session Manager on the host."
+  description = "AWS services reached through interface endpoints, so no NAT gateway is needed: ECR and Logs for Fargate, Step Functions and Secrets Manager for the worker and jobs, SSM for Session Manager on the host, EC2 and STS for packer building the host's image from inside the VPC."
   type        = set(string)
-  default     = ["ecr.api", "ecr.dkr", "logs", "states", "secretsmanager", "ssm", "ssmmessages", "ec2messages"]
+  default     = ["ecr.api", "ecr.dkr", "logs", "states", "secretsmanager", "ssm", "ssmmessages", "ec2messages", "ec2", "sts"]
 }
 
 variable "kms_key_arn" {

@@ -136,3 +136,34 @@ resource "aws_instance" "host" {
     ignore_changes = [ami]
   }
 }
+
+# The packer build instance reads the installers and nothing else.
+resource "aws_iam_role" "image_build" {
+  name = "${var.name_prefix}-image-build"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ec2.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "image_build" {
+  name = "read-installers"
+  role = aws_iam_role.image_build.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["arn:aws:s3:::${var.installers}/*"]
+    }]
+  })
+}
+
+resource "aws_iam_instance_profile" "image_build" {
+  name = "${var.name_prefix}-image-build"
+  role = aws_iam_role.image_build.name
+}

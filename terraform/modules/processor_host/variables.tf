@@ -56,3 +56,8 @@ variable "kms_key_arn" {
   description = "Key of the buckets, the volume and the licence secret."
   type        = string
 }
+
+variable "installers" {
+  description = "bucket/prefix (no s3://) of the private location holding the CARIS installer and leadline-worker.exe; only the image build reads it."
+  type        = string
+}
