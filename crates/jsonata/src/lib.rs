@@ -83,6 +83,24 @@ impl Expression {
         context: &Context,
     ) -> Result<Option<serde_json::Value>, Error> {
         let root = input.map_or(Value::Undefined, Value::from_json);
+        self.evaluate_value(root, context)
+    }
+
+    /// Evaluates against an input converted beforehand, so that many evaluations over one
+    /// document pay for the conversion from `serde_json` once.
+    pub fn evaluate_input(
+        &self,
+        input: &Input,
+        context: &Context,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        self.evaluate_value(input.0.clone(), context)
+    }
+
+    fn evaluate_value(
+        &self,
+        root: Value,
+        context: &Context,
+    ) -> Result<Option<serde_json::Value>, Error> {
         let scope = Rc::new(Scope::default());
         scope.bind("$", root.clone());
         for (name, value) in &context.bindings {
@@ -104,6 +122,15 @@ impl Expression {
         let now = context.now_millis.unwrap_or_else(system_millis);
         let result = Evaluator::new(now).eval(&self.ast, &input, &scope)?;
         Ok(result.to_json())
+    }
+}
+
+/// A document converted once to the engine's values (shared, not copied, by evaluations).
+pub struct Input(Value);
+
+impl Input {
+    pub fn new(json: &serde_json::Value) -> Self {
+        Input(Value::from_json(json))
     }
 }
 

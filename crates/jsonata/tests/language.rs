@@ -280,3 +280,28 @@ fn input_names_are_first_steps_read_from_the_input_only() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn a_prepared_input_evaluates_like_a_converted_one() {
+    let data = json!({"orders": [{"total": 3, "big": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9}}, {"total": 4}]});
+    let input = leadline_jsonata::Input::new(&data);
+    let context = leadline_jsonata::Context::default();
+    for text in [
+        "$sum(orders.total)",
+        "orders.big.i",
+        "orders[total > 3]",
+        "$",
+    ] {
+        let e = Expression::parse(text).unwrap();
+        assert_eq!(
+            e.evaluate_input(&input, &context).unwrap(),
+            e.evaluate(Some(&data)).unwrap(),
+            "{text}"
+        );
+    }
+    let sum = Expression::parse("$sum(orders.total) + orders[0].big.i").unwrap();
+    assert_eq!(
+        sum.evaluate_input(&input, &context).unwrap(),
+        Some(json!(16))
+    );
+}
