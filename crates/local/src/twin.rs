@@ -122,7 +122,7 @@ fn status_of(status: ExecutionStatus) -> Status {
 struct Recorder {
     db: Arc<Db>,
     arn: String,
-    /// Ids already used by earlier runs of this execution.
+    /// Added to the walk's event ids: they continue after earlier runs of this execution.
     offset: u64,
     /// A restarted walk announces itself again; the history already has the start.
     restarted: bool,
@@ -135,7 +135,7 @@ impl HistorySink for Recorder {
         }
         let mut event = event.clone();
         event.id += self.offset;
-        if event.previous_event_id > 0 || self.restarted {
+        if event.previous_event_id > 0 {
             event.previous_event_id += self.offset;
         }
         if let Err(e) = self.db.record_event(&self.arn, &event) {
@@ -413,17 +413,20 @@ impl Twin {
         machine: Arc<StateMachine>,
         restart: Option<(ResumePoint, Restart)>,
     ) -> ControlResult<()> {
-        let offset = self
+        let recorded = self
             .db
             .events(&info.arn)
             .map_err(db_error)?
             .last()
             .map_or(0, |e| e.id);
+        let restarted = restart.is_some() || recorded > 0;
+        // A restarted walk's own ExecutionStarted (its event 1) is not recorded again, so its
+        // event 2 follows the last recorded one.
         let recorder = Arc::new(Recorder {
             db: self.db.clone(),
             arn: info.arn.clone(),
-            offset,
-            restarted: restart.is_some() || offset > 0,
+            offset: recorded.saturating_sub(1),
+            restarted,
         });
         let env = &self.config.environment;
         let engine = Engine::new(self.resolver.clone(), self.clock.clone())
