@@ -104,3 +104,27 @@ fn compare(args: &CompareArgs) -> Result<bool> {
     }
     Ok(report.equal)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    /// The flags' defaults are written for people (`0.1%`); they must mean the library's.
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let args = Command::parse_from(["compare", "a", "b"]).args;
+        let defaults = Options::default();
+        assert_eq!(args.raster_tolerance, defaults.raster_tolerance);
+        assert_eq!(args.geotransform_tolerance, defaults.geotransform_tolerance);
+        assert_eq!(args.area_tolerance, defaults.area_tolerance);
+        assert_eq!(args.json_tolerance, defaults.json_tolerance);
+    }
+}
