@@ -1,4 +1,4 @@
-//! docs.jsonata.org "Date/Time functions" (ISO 8601 forms; pictures are not implemented yet).
+//! docs.jsonata.org "Date/Time functions" and "Date/Time processing" (picture strings).
 
 mod support;
 
@@ -28,7 +28,10 @@ fn to_and_from_millis() {
         json!(1510067274972i64),
     );
     assert_eq!(fails(r#"$toMillis("yesterday")"#, &json!(null)), "D3110");
-    assert_eq!(fails("$fromMillis(0, '[Y]')", &json!(null)), "T0410");
+    assert_eq!(
+        fails("$toMillis('13/09/2018', '[D]/[M]/[Y]')", &json!(null)),
+        "T0410"
+    );
 }
 
 #[test]
@@ -43,4 +46,64 @@ fn now_and_millis_come_from_the_context_clock() {
     );
     // One instant per evaluation.
     assert_eq!(at("$millis() = $millis()", 5), Some(json!(true)));
+}
+
+#[test]
+fn from_millis_with_pictures_and_zones() {
+    // docs.jsonata.org, $fromMillis.
+    eq(
+        "$fromMillis(1510067557121, '[M01]/[D01]/[Y0001] [h#1]:[m01][P]')",
+        json!("11/07/2017 3:12pm"),
+    );
+    eq(
+        "$fromMillis(1510067557121, '[H01]:[m01]:[s01] [z]', '-0500')",
+        json!("10:12:37 GMT-05:00"),
+    );
+    // docs.jsonata.org, "Date/Time processing": pictures of the XPath format-dateTime kind.
+    let t = 1510067557121i64; // 2017-11-07T15:12:37.121Z, a Tuesday
+    let pictures = [
+        ("[Y0001]-[M01]-[D01]", "2017-11-07"),
+        ("[M]/[D]/[Y]", "11/7/2017"),
+        ("[D1o] [MNn], [Y]", "7th November, 2017"),
+        ("[FNn], [D1o] [MNn,3-3] [Y]", "Tuesday, 7th Nov 2017"),
+        ("[F], [MN] [Dw]", "tuesday, NOVEMBER seven"),
+        ("[Y,2]-[M01]", "17-11"),
+        ("[Y01]", "17"),
+        ("[YI]", "MMXVII"),
+        ("[Dwo] of [MNn]", "seventh of November"),
+        ("[H]:[m]:[s].[f001]", "15:12:37.121"),
+        ("[h]:[m01] [PN]", "3:12 PM"),
+        ("[d] [W] [X]", "311 45 2017"),
+        ("[Z] [Z0101] [Z01t] [z]", "+00:00 +0000 Z GMT+00:00"),
+        ("[[[Y]]]", "[2017]"),
+    ];
+    for (picture, expected) in pictures {
+        assert_eq!(
+            at(&format!("$fromMillis({t}, '{picture}')"), 0),
+            Some(json!(expected)),
+            "{picture}"
+        );
+    }
+    // A zone alone gives ISO 8601 at that offset.
+    eq(
+        "$fromMillis(1510067557121, (), '+0530')",
+        json!("2017-11-07T20:42:37.121+05:30"),
+    );
+    assert_eq!(
+        at("$now('[Y0001]-[M01]-[D01]', '+1000')", 1510067557121),
+        Some(json!("2017-11-08"))
+    );
+    assert_eq!(fails("$fromMillis(0, '[Q]')", &json!(null)), "D3132");
+    assert_eq!(fails("$fromMillis(0, '[Y')", &json!(null)), "D3135");
+    assert_eq!(fails("$fromMillis(0, '[w]')", &json!(null)), "T0410");
+}
+
+#[test]
+fn format_integer_ordinals() {
+    // docs.jsonata.org, $formatInteger: `;o` writes ordinals.
+    eq("$formatInteger(2, 'w;o')", json!("second"));
+    eq("$formatInteger(21, '1;o')", json!("21st"));
+    eq("$formatInteger(112, '#;o')", json!("112th"));
+    eq("$formatInteger(3, 'Ww;o')", json!("Third"));
+    eq("$formatInteger(42, 'w;o')", json!("forty-second"));
 }

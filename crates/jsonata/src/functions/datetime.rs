@@ -1,7 +1,8 @@
 //! Date/time functions over ISO 8601 timestamps and epoch milliseconds. The evaluation's
 //! clock comes from the caller (`Context::at_millis`), so `$now()` is deterministic in tests
-//! and in the ASL engine. XPath picture strings and time-zone arguments are not implemented
-//! yet: passing one fails with T0410 rather than formatting differently from AWS.
+//! and in the ASL engine. `$fromMillis` and `$now` format with XPath pictures and `±HHMM`
+//! zones ([`super::picture`]); `$toMillis` with a picture is not implemented yet and fails
+//! with T0410 rather than parsing differently from AWS.
 
 use std::sync::OnceLock;
 
@@ -19,6 +20,34 @@ pub(crate) const FUNCTIONS: &[Builtin] = &[
     builtin("fromMillis", 1, 3, true, 1, from_millis),
     builtin("toMillis", 1, 2, true, 1, to_millis),
 ];
+
+/// The default picture when only a time zone is given (jsonata-js's).
+const ISO_PICTURE: &str = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]";
+
+/// `millis` as `$fromMillis(millis, picture?, zone?)` writes it (arguments `from`, `from + 1`).
+fn formatted(millis: i64, a: &Args, from: usize) -> Result<Value, Error> {
+    let picture = a.string(from)?;
+    let zone = a.string(from + 1)?;
+    if picture.is_none() && zone.is_none() {
+        return Ok(Value::string(iso8601(millis, a.position)?));
+    }
+    let offset = match &zone {
+        Some(z) => super::picture::parse_zone(z, a.position)?,
+        None => UtcOffset::UTC,
+    };
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.checked_to_offset(offset))
+        .ok_or_else(|| {
+            Error::dynamic(
+                "D3110",
+                a.position,
+                format!("The timestamp {millis} is out of range"),
+            )
+        })?;
+    let text = super::picture::format(t, picture.as_deref().unwrap_or(ISO_PICTURE), a.position)?;
+    Ok(Value::string(text))
+}
 
 fn no_picture(a: &Args, from: usize) -> Result<(), Error> {
     for i in from..from + 2 {
@@ -60,8 +89,7 @@ fn iso8601(millis: i64, position: usize) -> Result<String, Error> {
 }
 
 fn now(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
-    no_picture(a, 0)?;
-    Ok(Value::string(iso8601(ev.now_millis, a.position)?))
+    formatted(ev.now_millis, a, 0)
 }
 
 fn millis(ev: &Evaluator, _: &mut Args) -> Result<Value, Error> {
@@ -72,8 +100,7 @@ fn from_millis(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(ms) = a.number(0)? else {
         return Ok(Value::Undefined);
     };
-    no_picture(a, 1)?;
-    Ok(Value::string(iso8601(ms.floor() as i64, a.position)?))
+    formatted(ms.floor() as i64, a, 1)
 }
 
 /// ISO 8601 as JSONata accepts it without a picture: a date, optionally a time (minutes,

@@ -3,7 +3,7 @@
 //! per-mille; a second sub-picture after `;` for negative numbers), with the decimal-format
 //! options JSONata accepts. `$formatInteger`/`$parseInteger`: XPath `format-integer` pictures
 //! for decimal digits with grouping, words (`w`, `W`, `Ww`), roman numerals (`i`, `I`) and
-//! letters (`a`, `A`); the `;o` (ordinal) modifier is not implemented yet and fails with T0410.
+//! letters (`a`, `A`), with the `;o` (ordinal) modifier.
 
 use std::rc::Rc;
 
@@ -378,31 +378,58 @@ fn words(n: u64, after: bool) -> String {
     }
 }
 
-/// The primary token of a `format-integer` picture; modifiers after `;` are refused.
-fn integer_picture(a: &Args) -> Result<Rc<str>, Error> {
+/// A `format-integer` picture: its primary token and whether `;o` (ordinal) follows.
+/// `;c` (cardinal, the default) is accepted; other modifiers are refused.
+fn integer_picture(a: &Args) -> Result<(Rc<str>, bool), Error> {
     let picture = a.string(1)?.ok_or_else(|| a.mismatch(1))?;
-    if picture.contains(';') {
-        return Err(Error::type_error(
+    match picture.rsplit_once(';') {
+        None => Ok((picture, false)),
+        Some((primary, "o")) => Ok((primary.into(), true)),
+        Some((primary, "c")) => Ok((primary.into(), false)),
+        Some(_) => Err(Error::type_error(
             "T0410",
             a.position,
-            "Picture modifiers (;o, ;c) are not supported yet",
-        ));
+            format!("The picture modifier in \"{picture}\" is not supported yet"),
+        )),
     }
-    Ok(picture)
 }
 
 fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(n) = a.number(0)? else {
         return Ok(Value::Undefined);
     };
-    let picture = integer_picture(a)?;
-    let magnitude = n.abs().floor() as u64;
-    let body = match &*picture {
-        "w" => words(magnitude, false),
-        "W" => words(magnitude, false).to_uppercase(),
-        "Ww" => words(magnitude, false)
+    let (picture, ordinal) = integer_picture(a)?;
+    let body = integer_text(n.abs().floor() as u64, &picture, ordinal).ok_or_else(|| {
+        Error::type_error(
+            "T0410",
+            a.position,
+            format!("The picture \"{picture}\" is not supported yet"),
+        )
+    })?;
+    Ok(Value::string(if n < 0.0 {
+        format!("-{body}")
+    } else {
+        body
+    }))
+}
+
+/// `magnitude` as a `format-integer` primary token writes it (words, roman numerals,
+/// letters, or decimal digits with grouping); `ordinal` adds `st`/`nd`/… or ordinal words.
+/// `None` for a token this implementation does not know.
+pub(crate) fn integer_text(magnitude: u64, picture: &str, ordinal: bool) -> Option<String> {
+    let spelled = |w: String| if ordinal { ordinal_words(&w) } else { w };
+    Some(match picture {
+        "w" => spelled(words(magnitude, false)),
+        "W" => spelled(words(magnitude, false)).to_uppercase(),
+        "Ww" => spelled(words(magnitude, false))
             .split(' ')
-            .map(|w| w.split('-').map(capitalise).collect::<Vec<_>>().join("-"))
+            .map(|w| {
+                if w == "and" {
+                    w.to_string()
+                } else {
+                    w.split('-').map(capitalise).collect::<Vec<_>>().join("-")
+                }
+            })
             .collect::<Vec<_>>()
             .join(" "),
         "i" | "I" => {
@@ -414,7 +441,7 @@ fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                     rest -= value;
                 }
             }
-            if picture.as_ref() == "I" {
+            if picture == "I" {
                 out.to_uppercase()
             } else {
                 out
@@ -430,7 +457,7 @@ fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                 rest /= 26;
             }
             let s: String = out.into_iter().rev().collect();
-            if picture.as_ref() == "A" {
+            if picture == "A" {
                 s.to_uppercase()
             } else {
                 s
@@ -438,15 +465,12 @@ fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         }
         decimal => {
             let chars: Vec<char> = decimal.chars().collect();
-            if !chars
-                .iter()
-                .all(|c| c.is_ascii_digit() || *c == '#' || !c.is_alphanumeric())
+            if chars.is_empty()
+                || !chars
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == '#' || !c.is_alphanumeric())
             {
-                return Err(Error::type_error(
-                    "T0410",
-                    a.position,
-                    format!("The picture \"{decimal}\" is not supported yet"),
-                ));
+                return None;
             }
             let min_digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
             let separator = chars
@@ -463,14 +487,43 @@ fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                 }
             }
             let digits = format!("{magnitude:0>min_digits$}");
-            separator.map_or(digits.clone(), |sep| group(&digits, &groups, sep))
+            let text = separator.map_or(digits.clone(), |sep| group(&digits, &groups, sep));
+            if ordinal {
+                format!("{text}{}", ordinal_suffix(magnitude))
+            } else {
+                text
+            }
         }
+    })
+}
+
+/// English ordinal suffix: 1st, 2nd, 3rd, 4th, 11th–13th, 21st, …
+fn ordinal_suffix(n: u64) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    }
+}
+
+/// The last word of spelled-out English made ordinal: "twenty-one" → "twenty-first".
+fn ordinal_words(cardinal: &str) -> String {
+    let cut = cardinal.rfind([' ', '-']).map_or(0, |i| i + 1);
+    let (head, last) = cardinal.split_at(cut);
+    let last = match last {
+        "one" => "first".to_string(),
+        "two" => "second".to_string(),
+        "three" => "third".to_string(),
+        "five" => "fifth".to_string(),
+        "eight" => "eighth".to_string(),
+        "nine" => "ninth".to_string(),
+        "twelve" => "twelfth".to_string(),
+        w if w.ends_with('y') => format!("{}ieth", &w[..w.len() - 1]),
+        w => format!("{w}th"),
     };
-    Ok(Value::string(if n < 0.0 {
-        format!("-{body}")
-    } else {
-        body
-    }))
+    format!("{head}{last}")
 }
 
 fn capitalise(w: &str) -> String {
@@ -483,7 +536,14 @@ fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(s) = a.string(0)? else {
         return Ok(Value::Undefined);
     };
-    let picture = integer_picture(a)?;
+    let (picture, ordinal) = integer_picture(a)?;
+    if ordinal && matches!(&*picture, "w" | "W" | "Ww") {
+        return Err(Error::type_error(
+            "T0410",
+            a.position,
+            "Parsing ordinal words is not supported yet",
+        ));
+    }
     let unparsable = || {
         Error::dynamic(
             "D3030",

@@ -10,6 +10,7 @@ pub(crate) mod format;
 pub(crate) mod hof;
 pub(crate) mod numeric;
 pub(crate) mod object;
+pub(crate) mod picture;
 pub(crate) mod string;
 
 use std::rc::Rc;
