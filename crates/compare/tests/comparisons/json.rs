@@ -187,3 +187,27 @@ fn invalid_json_is_named_with_its_side() {
         "{what}"
     );
 }
+
+#[test]
+fn a_file_with_many_differences_is_summed_up_after_fifty() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = write(
+        dir.path(),
+        "expected.json",
+        &json!((0..80).collect::<Vec<_>>()),
+    );
+    let actual = write(
+        dir.path(),
+        "actual.json",
+        &json!((1..81).collect::<Vec<_>>()),
+    );
+    let report = compare(&actual, &expected);
+    assert_eq!(report.differences.len(), 51, "{report}");
+    assert_eq!(
+        report.differences[49].what,
+        "/49: numbers differ by 1e0 (tolerance 1e-9)"
+    );
+    let last = &report.differences[50];
+    assert_eq!(last.kind, Kind::More);
+    assert_eq!(last.what, "30 more differences in this file not shown");
+}
