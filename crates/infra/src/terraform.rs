@@ -82,6 +82,17 @@ enum InstanceKey {
     Index(usize),
 }
 
+impl InstanceKey {
+    /// How Terraform addresses the instance: `x`, `x["key"]`, `x[0]`.
+    fn suffix(&self) -> String {
+        match self {
+            InstanceKey::Single => String::new(),
+            InstanceKey::Key(k) => format!("[\"{k}\"]"),
+            InstanceKey::Index(i) => format!("[{i}]"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Mode {
     Single,
@@ -138,8 +149,8 @@ struct ModuleInstance {
     outputs: Vec<(String, Expression)>,
     calls: Vec<Call>,
     state: State,
-    /// Address of the item (`local.x`, `aws_iam_role.x.name`, …) → its last evaluation error.
-    errors: BTreeMap<String, String>,
+    /// Declaration address → why its `for_each`/`count` did not evaluate (last pass).
+    unexpanded: BTreeMap<String, String>,
 }
 
 impl Deployment {
@@ -228,7 +239,7 @@ impl ModuleInstance {
             outputs: Vec::new(),
             calls: Vec::new(),
             state: State::default(),
-            errors: BTreeMap::new(),
+            unexpanded: BTreeMap::new(),
         };
         for (path, body) in read_bodies(dir)? {
             for block in body.blocks() {
@@ -403,20 +414,18 @@ impl ModuleInstance {
         ctx
     }
 
+    /// One evaluation of everything in this module and below, with what the previous pass
+    /// knew. What does not evaluate yet may in a later pass; what never does shows up in the
+    /// errors of the resource attributes that refer to it.
     fn pass(&mut self, bindings: &Bindings) {
         let ctx = self.context();
         for (name, expr) in &self.locals {
-            let address = self.item_address(&format!("local.{name}"));
-            match expr.evaluate(&ctx) {
-                Ok(value) => {
-                    self.state.locals.insert(name.clone(), value);
-                }
-                Err(e) => {
-                    self.errors.insert(address, e.to_string());
-                }
+            if let Ok(value) = expr.evaluate(&ctx) {
+                self.state.locals.insert(name.clone(), value);
             }
         }
         for declaration in &self.declarations {
+            let address = self.declaration_address(declaration);
             match self.evaluate_declaration(declaration, &ctx, bindings) {
                 Ok(stored) => {
                     let key = (
@@ -427,34 +436,21 @@ impl ModuleInstance {
                     self.state.resources.insert(key, stored);
                 }
                 Err(e) => {
-                    let address = self.declaration_address(declaration);
-                    self.errors.insert(format!("{address}.for_each"), e);
+                    self.unexpanded.insert(address, e);
                 }
             }
         }
         for call in &mut self.calls {
             for (name, expr) in &call.arguments {
-                match expr.evaluate(&ctx) {
-                    Ok(value) => {
-                        call.module.state.inputs.insert(name.clone(), value);
-                    }
-                    Err(e) => {
-                        let address = format!("{}.{name}", call.module.address);
-                        self.errors.insert(address, e.to_string());
-                    }
+                if let Ok(value) = expr.evaluate(&ctx) {
+                    call.module.state.inputs.insert(name.clone(), value);
                 }
             }
             call.module.pass(bindings);
         }
         for (name, expr) in &self.outputs {
-            match expr.evaluate(&ctx) {
-                Ok(value) => {
-                    self.state.outputs.insert(name.clone(), value);
-                }
-                Err(e) => {
-                    let address = self.item_address(&format!("output.{name}"));
-                    self.errors.insert(address, e.to_string());
-                }
+            if let Ok(value) = expr.evaluate(&ctx) {
+                self.state.outputs.insert(name.clone(), value);
             }
         }
     }
@@ -509,23 +505,21 @@ impl ModuleInstance {
         let mut instances = Vec::new();
         for (key, each_value) in keys {
             let mut ctx = ctx.clone();
-            let suffix = match &key {
-                InstanceKey::Single => String::new(),
+            match &key {
+                InstanceKey::Single => {}
                 InstanceKey::Key(k) => {
                     let mut each = Map::new();
                     each.insert("key".to_owned(), Value::from(k.clone()));
                     each.insert("value".to_owned(), each_value);
                     ctx.declare_var("each", Value::Object(each));
-                    format!("[\"{k}\"]")
                 }
                 InstanceKey::Index(i) => {
                     let mut count = Map::new();
                     count.insert("index".to_owned(), Value::from(*i as u64));
                     ctx.declare_var("count", Value::Object(count));
-                    format!("[{i}]")
                 }
-            };
-            let instance_address = format!("{address}{suffix}");
+            }
+            let instance_address = format!("{address}{}", key.suffix());
             let mut errors = BTreeMap::new();
             let mut attributes = evaluate_body(&declaration.body, &ctx, "", &mut errors);
             computed::complete(
@@ -553,8 +547,8 @@ impl ModuleInstance {
             let key = (data, kind.to_owned(), declaration.name.clone());
             let Some(stored) = self.state.resources.get(&key) else {
                 let reason = self
-                    .errors
-                    .get(&format!("{address}.for_each"))
+                    .unexpanded
+                    .get(&address)
                     .cloned()
                     .unwrap_or_else(|| "its instances are not known".to_owned());
                 found.push(Resource {
@@ -565,13 +559,8 @@ impl ModuleInstance {
                 continue;
             };
             for instance in &stored.instances {
-                let suffix = match &instance.key {
-                    InstanceKey::Single => String::new(),
-                    InstanceKey::Key(k) => format!("[\"{k}\"]"),
-                    InstanceKey::Index(i) => format!("[{i}]"),
-                };
                 found.push(Resource {
-                    address: format!("{address}{suffix}"),
+                    address: format!("{address}{}", instance.key.suffix()),
                     attributes: instance.attributes.clone(),
                     errors: instance.errors.clone(),
                 });
