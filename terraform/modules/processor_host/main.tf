@@ -104,9 +104,11 @@ resource "aws_instance" "host" {
     http_endpoint = "enabled"
   }
 
+  # Encrypted with the account's EBS key (aws/ebs), not the deployment's: a volume under a
+  # customer key would make every StartInstances need kms:CreateGrant, i.e. the state machine's
+  # role would need a grant on the key that protects all the buckets.
   root_block_device {
     encrypted   = true
-    kms_key_id  = var.kms_key_arn
     volume_size = var.volume_gb
     volume_type = "gp3"
   }

@@ -53,7 +53,7 @@ variable "checkpoint_prefix" {
 }
 
 variable "kms_key_arn" {
-  description = "Key of the buckets, the volume and the licence secret."
+  description = "Key of the buckets and the licence secret."
   type        = string
 }
 
