@@ -45,6 +45,8 @@ pub enum Problem {
     NotAllowed(Grant),
     /// The role grants this and the machine does not need it.
     AllowedButUnused(Grant),
+    /// The root's aws provider deploys to another region than the machine's ARNs name.
+    Region { provider: String, machine: String },
     /// Something the check needs cannot be known from the configuration.
     Unreadable(String),
 }
@@ -73,6 +75,10 @@ impl fmt::Display for Problem {
                     "the machine's role allows {grant}, which the machine does not use"
                 )
             }
+            Problem::Region { provider, machine } => write!(
+                f,
+                "the aws provider deploys to {provider}, but the machine's ARNs name {machine}"
+            ),
             Problem::Unreadable(why) => write!(f, "cannot check: {why}"),
         }
     }
@@ -172,6 +178,17 @@ pub fn check(
     };
     for what in &refs.unreadable {
         checker.unreadable(format!("the machine has {what}"));
+    }
+    match deployment.provider("aws").map(|p| p.string("region")) {
+        Some(Ok(region)) if region == bindings.region => {}
+        Some(Ok(region)) => {
+            checker.report.problems.insert(Problem::Region {
+                provider: region.to_owned(),
+                machine: bindings.region.clone(),
+            });
+        }
+        Some(Err(why)) => checker.unreadable(why),
+        None => checker.unreadable("the root module configures no aws provider".to_owned()),
     }
 
     let functions = checker.created("aws_lambda_function", "arn");

@@ -41,8 +41,9 @@ pub struct Deployment {
     root: ModuleInstance,
 }
 
-/// One resource or data-source instance, with its attributes as far as they are known.
-#[derive(Debug, Clone)]
+/// One resource or data-source instance (or a provider configuration), with its attributes as
+/// far as they are known.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
     /// `module.a.module.b.aws_iam_role.x["key"]`.
     pub address: String,
@@ -121,6 +122,8 @@ struct State {
     /// (`resource`|`data`, type, name) → instances.
     resources: BTreeMap<(bool, String, String), Stored>,
     outputs: Map<String, Value>,
+    /// Provider configurations by name (`aws`, `aws.alias`).
+    providers: BTreeMap<String, Resource>,
 }
 
 #[derive(Debug)]
@@ -147,6 +150,7 @@ struct ModuleInstance {
     locals: Vec<(String, Expression)>,
     declarations: Vec<Declaration>,
     outputs: Vec<(String, Expression)>,
+    providers: Vec<(String, Body)>,
     calls: Vec<Call>,
     state: State,
     /// Declaration address → why its `for_each`/`count` did not evaluate (last pass).
@@ -180,15 +184,14 @@ impl Deployment {
     /// Every instance of the resources of type `kind` in the whole tree.
     pub fn resources(&self, kind: &str) -> Vec<Resource> {
         let mut found = Vec::new();
-        self.root.collect(false, kind, &mut found);
+        self.root.collect(kind, &mut found);
         found
     }
 
-    /// Every instance of the data sources of type `kind` in the whole tree.
-    pub fn data_sources(&self, kind: &str) -> Vec<Resource> {
-        let mut found = Vec::new();
-        self.root.collect(true, kind, &mut found);
-        found
+    /// The root module's configuration of provider `name` (`aws`, or `aws.<alias>`), as far as
+    /// it evaluates.
+    pub fn provider(&self, name: &str) -> Option<&Resource> {
+        self.root.state.providers.get(name)
     }
 }
 
@@ -237,6 +240,7 @@ impl ModuleInstance {
             locals: Vec::new(),
             declarations: Vec::new(),
             outputs: Vec::new(),
+            providers: Vec::new(),
             calls: Vec::new(),
             state: State::default(),
             unexpanded: BTreeMap::new(),
@@ -274,7 +278,15 @@ impl ModuleInstance {
                         let call = module.load_call(block, &path)?;
                         module.calls.push(call);
                     }
-                    // Provider and backend settings, moves and checks do not change what a
+                    "provider" => {
+                        let name = label(block, 0, &path)?;
+                        let name = match attribute(block.body(), "alias") {
+                            Some(Expression::String(alias)) => format!("{name}.{alias}"),
+                            _ => name,
+                        };
+                        module.providers.push((name, block.body().clone()));
+                    }
+                    // Backend settings, moves and checks do not change what a
                     // configuration creates.
                     _ => {}
                 }
@@ -453,6 +465,16 @@ impl ModuleInstance {
                 self.state.outputs.insert(name.clone(), value);
             }
         }
+        for (name, body) in &self.providers {
+            let mut errors = BTreeMap::new();
+            let attributes = evaluate_body(body, &ctx, "", &mut errors);
+            let provider = Resource {
+                address: format!("provider.{name}"),
+                attributes,
+                errors,
+            };
+            self.state.providers.insert(name.clone(), provider);
+        }
     }
 
     fn declaration_address(&self, declaration: &Declaration) -> String {
@@ -538,13 +560,13 @@ impl ModuleInstance {
         Ok(Stored { mode, instances })
     }
 
-    fn collect(&self, data: bool, kind: &str, found: &mut Vec<Resource>) {
+    fn collect(&self, kind: &str, found: &mut Vec<Resource>) {
         for declaration in &self.declarations {
-            if declaration.data != data || declaration.kind != kind {
+            if declaration.data || declaration.kind != kind {
                 continue;
             }
             let address = self.declaration_address(declaration);
-            let key = (data, kind.to_owned(), declaration.name.clone());
+            let key = (false, kind.to_owned(), declaration.name.clone());
             let Some(stored) = self.state.resources.get(&key) else {
                 let reason = self
                     .unexpanded
@@ -567,7 +589,7 @@ impl ModuleInstance {
             }
         }
         for call in &self.calls {
-            call.module.collect(data, kind, found);
+            call.module.collect(kind, found);
         }
     }
 }

@@ -240,3 +240,20 @@ fn a_machine_terraform_does_not_deploy_is_reported() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_provider_in_another_region_than_the_machine_is_reported() {
+    let copy = Copy::new();
+    copy.edit(
+        "terraform/envs/dev/main.tf",
+        "default     = \"eu-west-2\"",
+        "default     = \"eu-west-1\"",
+    );
+    assert_eq!(
+        copy.problems(),
+        [Problem::Region {
+            provider: "eu-west-1".to_owned(),
+            machine: "eu-west-2".to_owned()
+        }]
+    );
+}
