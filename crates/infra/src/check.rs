@@ -45,6 +45,12 @@ pub enum Problem {
     NotAllowed(Grant),
     /// The role grants this and the machine does not need it.
     AllowedButUnused(Grant),
+    /// The processor host's role lacks this grant its worker needs to work the machine's
+    /// activity.
+    WorkerNotAllowed(Grant),
+    /// The processor host's role grants this Step Functions permission beyond the machine's
+    /// activities.
+    WorkerAllowedButUnused(Grant),
     /// The root's aws provider deploys to another region than the machine's ARNs name.
     Region { provider: String, machine: String },
     /// Something the check needs cannot be known from the configuration.
@@ -75,6 +81,14 @@ impl fmt::Display for Problem {
                     "the machine's role allows {grant}, which the machine does not use"
                 )
             }
+            Problem::WorkerNotAllowed(grant) => write!(
+                f,
+                "the processor host's worker needs {grant}, which the host's role does not allow"
+            ),
+            Problem::WorkerAllowedButUnused(grant) => write!(
+                f,
+                "the processor host's role allows {grant}, which is not for the machine's activity"
+            ),
             Problem::Region { provider, machine } => write!(
                 f,
                 "the aws provider deploys to {provider}, but the machine's ARNs name {machine}"
@@ -218,9 +232,19 @@ pub fn check(
             .insert(Problem::MachineNotDeployed(file.to_owned()));
         return checker.report;
     };
-    let Some(granted) = role_grants(&mut checker, machine) else {
+    check_activity_workers(&mut checker, refs);
+    let role_arn = match machine.string("role_arn") {
+        Ok(arn) => arn.to_owned(),
+        Err(why) => {
+            checker.unreadable(why);
+            return checker.report;
+        }
+    };
+    let referrer = format!("{}.role_arn", machine.address);
+    let Some(role) = find_role(&mut checker, "arn", &role_arn, &referrer) else {
         return checker.report;
     };
+    let granted = role_grants(&mut checker, &role);
     let expected = expected_grants(&mut checker, machine, bindings, refs);
     for grant in expected.difference(&granted) {
         checker
@@ -237,40 +261,90 @@ pub fn check(
     checker.report
 }
 
+/// Activity tasks need no permission on the machine's role: Step Functions hands them to the
+/// worker on the tagged host, whose role must poll exactly the machine's activities.
+fn check_activity_workers(checker: &mut Checker, refs: &References) {
+    if refs.activities.is_empty() {
+        return;
+    }
+    const WORKER: [&str; 4] = [
+        "states:GetActivityTask",
+        "states:SendTaskSuccess",
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+    ];
+    let expected: BTreeSet<Grant> = refs
+        .activities
+        .iter()
+        .flat_map(|activity| WORKER.iter().map(|a| Grant::new(a, activity.clone())))
+        .collect();
+    for tag in &refs.host_tags {
+        // A missing host is already reported as not created.
+        let Some(granted) = host_role_grants(checker, tag) else {
+            continue;
+        };
+        let granted: BTreeSet<Grant> = granted
+            .into_iter()
+            .filter(|g| g.action.starts_with("states:"))
+            .collect();
+        for grant in expected.difference(&granted) {
+            checker
+                .report
+                .problems
+                .insert(Problem::WorkerNotAllowed(grant.clone()));
+        }
+        for grant in granted.difference(&expected) {
+            checker
+                .report
+                .problems
+                .insert(Problem::WorkerAllowedButUnused(grant.clone()));
+        }
+    }
+}
+
+/// The `leadline:role` tag of an `aws_instance`, if it has one.
+fn host_tag(instance: &Resource) -> Result<Option<&str>, String> {
+    match instance.get("tags")? {
+        hcl::Value::Object(tags) => Ok(tags.get(HOST_TAG).and_then(hcl::Value::as_str)),
+        _ => Ok(None),
+    }
+}
+
 fn host_tags(checker: &mut Checker) -> BTreeSet<String> {
     let mut tags = BTreeSet::new();
     for instance in checker.deployment.resources("aws_instance") {
-        match instance.get("tags") {
-            Ok(hcl::Value::Object(map)) => {
-                if let Some(tag) = map.get(HOST_TAG).and_then(hcl::Value::as_str) {
-                    tags.insert(tag.to_owned());
-                }
+        match host_tag(&instance) {
+            Ok(Some(tag)) => {
+                tags.insert(tag.to_owned());
             }
-            Ok(_) => {}
+            Ok(None) => {}
             Err(why) => checker.unreadable(why),
         }
     }
     tags
 }
 
-/// Every grant of the machine's role: its inline policies. A managed policy attached to it is
-/// a grant this check cannot see, so it is reported.
-fn role_grants(checker: &mut Checker, machine: &Resource) -> Option<BTreeSet<Grant>> {
-    let role_arn = match machine.string("role_arn") {
-        Ok(arn) => arn.to_owned(),
-        Err(why) => {
-            checker.unreadable(why);
-            return None;
-        }
-    };
-    let roles = checker.deployment.resources("aws_iam_role");
-    let Some(role) = roles.iter().find(|r| r.string("arn") == Ok(&role_arn)) else {
-        checker.unreadable(format!(
-            "{}.role_arn is {role_arn}, which no aws_iam_role has",
-            machine.address
-        ));
-        return None;
-    };
+/// The `aws_iam_role` whose `attribute` is `value`, which `referrer` names.
+fn find_role(
+    checker: &mut Checker,
+    attribute: &str,
+    value: &str,
+    referrer: &str,
+) -> Option<Resource> {
+    let role = checker
+        .deployment
+        .resources("aws_iam_role")
+        .into_iter()
+        .find(|r| r.string(attribute) == Ok(value));
+    if role.is_none() {
+        checker.unreadable(format!("{referrer} is {value}, which no aws_iam_role has"));
+    }
+    role
+}
+
+/// Every grant of `role`: its inline policies. A managed policy attached to it is a grant this
+/// check cannot see, so it is reported.
+fn role_grants(checker: &mut Checker, role: &Resource) -> BTreeSet<Grant> {
     let names: Vec<&str> = ["name", "id"]
         .iter()
         .filter_map(|a| role.string(a).ok())
@@ -312,7 +386,49 @@ fn role_grants(checker: &mut Checker, machine: &Resource) -> Option<BTreeSet<Gra
             Err(why) => checker.unreadable(why),
         }
     }
-    Some(granted)
+    granted
+}
+
+/// The grants of the role of the host tagged `tag` (through its instance profile).
+fn host_role_grants(checker: &mut Checker, tag: &str) -> Option<BTreeSet<Grant>> {
+    let host = checker
+        .deployment
+        .resources("aws_instance")
+        .into_iter()
+        .find(|i| host_tag(i) == Ok(Some(tag)))?;
+    let profile_name = match host.string("iam_instance_profile") {
+        Ok(name) => name.to_owned(),
+        Err(why) => {
+            checker.unreadable(why);
+            return None;
+        }
+    };
+    let profile = checker
+        .deployment
+        .resources("aws_iam_instance_profile")
+        .into_iter()
+        .find(|p| p.string("name") == Ok(&profile_name));
+    let Some(profile) = profile else {
+        checker.unreadable(format!(
+            "{}.iam_instance_profile is {profile_name}, which no aws_iam_instance_profile has",
+            host.address
+        ));
+        return None;
+    };
+    let role_name = match profile.string("role") {
+        Ok(name) => name.to_owned(),
+        Err(why) => {
+            checker.unreadable(why);
+            return None;
+        }
+    };
+    let role = find_role(
+        checker,
+        "name",
+        &role_name,
+        &format!("{}.role", profile.address),
+    )?;
+    Some(role_grants(checker, &role))
 }
 
 /// What the machine's calls need, per AWS's documented policies for each integration.

@@ -257,3 +257,30 @@ fn a_provider_in_another_region_than_the_machine_is_reported() {
         }]
     );
 }
+
+#[test]
+fn a_host_role_polling_any_activity_is_reported() {
+    let copy = Copy::new();
+    copy.edit(
+        "terraform/modules/processor_host/main.tf",
+        "\"states:SendTaskHeartbeat\"]\n        Resource = [var.activity_arn]",
+        "\"states:SendTaskHeartbeat\"]\n        Resource = [\"*\"]",
+    );
+    let activity = "arn:aws:states:eu-west-2:111111111111:activity:leadline-dev-processor";
+    let problems = copy.problems();
+    assert!(
+        problems.contains(&Problem::WorkerNotAllowed(Grant::new(
+            "states:GetActivityTask",
+            activity
+        ))),
+        "{problems:?}"
+    );
+    assert!(
+        problems.contains(&Problem::WorkerAllowedButUnused(Grant::new(
+            "states:GetActivityTask",
+            "*"
+        ))),
+        "{problems:?}"
+    );
+    assert_eq!(problems.len(), 8, "{problems:?}");
+}
