@@ -739,6 +739,21 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_cycle_is_refused_instead_of_evaluated_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "main.tf",
+            r#"resource "aws_iam_role" "r" { name = "x${aws_iam_role.r.arn}" }"#,
+        );
+        let error = Deployment::evaluate(dir.path(), &bindings()).unwrap_err();
+        assert!(
+            matches!(error, InfraError::NoFixpoint { passes: 64, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_remote_module_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         write(
