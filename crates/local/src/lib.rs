@@ -13,6 +13,7 @@ pub mod control;
 pub mod db;
 pub mod dispatch;
 pub mod executions;
+pub mod http;
 pub mod resume;
 pub mod twin;
 
