@@ -1,5 +1,9 @@
 # One whole deployment, composed once so dev and prod differ only in their settings.
 
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
 locals {
   state_machine_name = "${var.name_prefix}-survey"
   host_tag           = "${var.name_prefix}-processor"

@@ -1,12 +1,16 @@
 output "environment" {
   description = "What environments/<env>.toml records from this deployment; render the machines again after changing it."
   value = {
+    account         = data.aws_caller_identity.current.account_id
+    region          = data.aws_region.current.name
+    name_prefix     = var.name_prefix
     buckets         = module.storage.bucket_names
     cluster         = module.jobs.cluster_name
     subnets         = module.network.subnet_ids
     security_groups = [module.network.workload_security_group_id]
+    activity        = module.pipeline.activity_name
     instance_id     = module.processor_host.instance_id
-    activity        = module.pipeline.activity_arn
+    host_tag        = local.host_tag
   }
 }
 

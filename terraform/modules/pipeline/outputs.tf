@@ -14,3 +14,7 @@ output "alias_arns" {
 output "activity_arn" {
   value = aws_sfn_activity.processor.id
 }
+
+output "activity_name" {
+  value = aws_sfn_activity.processor.name
+}
