@@ -113,15 +113,21 @@ resource "aws_instance" "host" {
     volume_type = "gp3"
   }
 
-  # The image is environment-neutral; this sets the worker's settings (workers/processor-host/
-  # WINDOWS.md) as machine environment variables and restarts it to pick them up.
+  # The image is environment-neutral; this gives the worker its settings
+  # (workers/processor-host/WINDOWS.md) at every boot. They go into the service's own
+  # environment (the Environment value of its registry key), which the service control manager
+  # reads at each start: machine variables set after boot would not reach a service until the
+  # next reboot.
   user_data = <<-EOT
     <powershell>
-    [Environment]::SetEnvironmentVariable("LEADLINE_ACTIVITY_ARN", "${var.activity_arn}", "Machine")
-    [Environment]::SetEnvironmentVariable("LEADLINE_CHECKPOINT", "s3://${var.bucket_names["work"]}/${var.checkpoint_prefix}", "Machine")
-    [Environment]::SetEnvironmentVariable("LEADLINE_LICENCE_SECRET", "${aws_secretsmanager_secret.licence.arn}", "Machine")
-    [Environment]::SetEnvironmentVariable("LEADLINE_WORK_ROOT", "C:\leadline\work", "Machine")
-    [Environment]::SetEnvironmentVariable("AWS_REGION", "${data.aws_region.current.name}", "Machine")
+    $settings = @(
+      "LEADLINE_ACTIVITY_ARN=${var.activity_arn}",
+      "LEADLINE_CHECKPOINT=s3://${var.bucket_names["work"]}/${var.checkpoint_prefix}",
+      "LEADLINE_LICENCE_SECRET=${aws_secretsmanager_secret.licence.arn}",
+      "LEADLINE_WORK_ROOT=C:\leadline\work",
+      "AWS_REGION=${data.aws_region.current.name}"
+    )
+    New-ItemProperty -Path HKLM:\SYSTEM\CurrentControlSet\Services\leadline-worker -Name Environment -PropertyType MultiString -Value $settings -Force | Out-Null
     Restart-Service leadline-worker
     </powershell>
     <persist>true</persist>
