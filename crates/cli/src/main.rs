@@ -5,6 +5,7 @@ mod compare_cmd;
 mod progress;
 mod render_cmd;
 mod run_cmd;
+mod serve_cmd;
 mod states;
 mod sync_cmd;
 
@@ -43,6 +44,8 @@ enum Command {
     Run(run_cmd::RunArgs),
     /// Run a failed or stopped execution of the local twin again from the step that failed
     Redrive(run_cmd::RedriveArgs),
+    /// Keep the local twin up on 127.0.0.1: the Step Functions API, the run API and a web page
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare_cmd::run(args),
         Command::Run(args) => run_cmd::run(args),
         Command::Redrive(args) => run_cmd::redrive(args),
+        Command::Serve(args) => serve_cmd::run(args),
     };
     match outcome {
         Ok(code) => code,

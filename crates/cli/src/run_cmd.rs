@@ -39,9 +39,10 @@ pub struct TwinArgs {
     /// upwards that has templates/ and environments/]
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Print the outcome as one JSON object (the last line of stdout)
+    /// Print the outcome as one JSON object (the last line of stdout); `serve` prints its URL
+    /// as `{"url"}` once it listens
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Args)]
@@ -69,7 +70,7 @@ pub struct RedriveArgs {
 }
 
 /// Opens the twin of `args` and deploys the environment's rendered survey machine.
-fn open_twin(args: &TwinArgs) -> Result<Arc<Twin>> {
+pub(crate) fn open_twin(args: &TwinArgs) -> Result<Arc<Twin>> {
     let root = match &args.root {
         Some(root) => root.clone(),
         None => find_root()?,
@@ -111,7 +112,7 @@ fn open_twin(args: &TwinArgs) -> Result<Arc<Twin>> {
     Ok(twin)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
