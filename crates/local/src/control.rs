@@ -64,6 +64,9 @@ pub struct StepLog {
     /// The job's result: `leadline-runner`'s task result (outputs with CIDs, `cached`) or
     /// the worker's, or `{"Error", "Cause"}` when it failed.
     pub result: Option<serde_json::Value>,
+    /// When the job's process (or the worker's command) started and ended.
+    pub started: EpochSeconds,
+    pub stopped: EpochSeconds,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

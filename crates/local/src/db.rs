@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS memo (
     PRIMARY KEY (execution_arn, key));
 CREATE TABLE IF NOT EXISTS job_logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_arn TEXT NOT NULL,
-    state TEXT NOT NULL, label TEXT NOT NULL, text TEXT NOT NULL, result TEXT);
+    state TEXT NOT NULL, label TEXT NOT NULL, text TEXT NOT NULL, result TEXT,
+    started REAL NOT NULL, stopped REAL NOT NULL);
 ";
 
 pub struct Db {
@@ -366,9 +367,17 @@ impl Db {
         result: Option<&str>,
     ) -> Result<(), DbError> {
         self.lock().execute(
-            "INSERT INTO job_logs (execution_arn, state, label, text, result)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![execution_arn, log.state, log.label, log.text, result],
+            "INSERT INTO job_logs (execution_arn, state, label, text, result, started, stopped)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                execution_arn,
+                log.state,
+                log.label,
+                log.text,
+                result,
+                log.started,
+                log.stopped
+            ],
         )?;
         Ok(())
     }
@@ -376,7 +385,8 @@ impl Db {
     pub fn logs(&self, execution_arn: &str) -> Result<Vec<StepLog>, DbError> {
         let connection = self.lock();
         let mut statement = connection.prepare(
-            "SELECT state, label, text, result FROM job_logs WHERE execution_arn = ?1 ORDER BY seq",
+            "SELECT state, label, text, result, started, stopped FROM job_logs
+             WHERE execution_arn = ?1 ORDER BY seq",
         )?;
         let rows = statement.query_map([execution_arn], |row| {
             let result: Option<String> = row.get(3)?;
@@ -385,6 +395,8 @@ impl Db {
                 label: row.get(1)?,
                 text: row.get(2)?,
                 result: result.and_then(|text| serde_json::from_str(&text).ok()),
+                started: row.get(4)?,
+                stopped: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

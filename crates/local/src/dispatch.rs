@@ -400,6 +400,8 @@ impl TaskResolver for HostJobs {
             label,
             text: tail(&stderr, LOG_LIMIT),
             result: printed.clone(),
+            started: started as f64 / 1000.0,
+            stopped: stopped as f64 / 1000.0,
         };
         let printed_text = printed.as_ref().map(Value::to_string);
         if let Err(e) = self
@@ -535,6 +537,7 @@ impl TaskResolver for ProcessorActivity {
             reporter: &reporter,
             token: &token,
         };
+        let started = now_millis();
         let outcome = self
             .worker
             .handle(
@@ -551,6 +554,8 @@ impl TaskResolver for ProcessorActivity {
                 Ok(value) => value.clone(),
                 Err(f) => json!({"Error": f.error, "Cause": f.cause}),
             }),
+            started: started as f64 / 1000.0,
+            stopped: now_millis() as f64 / 1000.0,
         };
         let result_text = log.result.as_ref().map(Value::to_string);
         if let Err(e) = self
