@@ -90,6 +90,8 @@ pub struct JsonataFields {
     pub arguments: Option<JsonataTemplate>,
     pub output: Option<JsonataTemplate>,
     pub assign: Option<JsonataTemplate>,
+    /// Task: `Credentials` (`RoleArn` may be an expression).
+    pub credentials: Option<JsonataTemplate>,
     /// Map: `Items`, `ItemSelector` and `ItemBatcher.BatchInput`.
     pub items: Option<JsonataTemplate>,
     pub item_selector: Option<JsonataTemplate>,

@@ -787,6 +787,7 @@ impl Checker {
                 arguments: self.jsonata(obj, "Arguments", ptr, "Arguments"),
                 output: self.jsonata(obj, "Output", ptr, "Output"),
                 assign: self.jsonata(obj, "Assign", ptr, "Assign"),
+                credentials: self.jsonata(obj, "Credentials", ptr, "Credentials"),
                 ..JsonataFields::default()
             })
         });

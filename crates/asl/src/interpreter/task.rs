@@ -67,9 +67,20 @@ impl Run<'_> {
                 (None, None) => effective.clone(),
             };
             self.check_size(&state.name, &parameters)?;
-            let credentials = match &task.credentials {
-                Some(c) => Some(self.template(c, &effective, &frame.vars, &token_info)?),
-                None => None,
+            let jsonata_credentials = state
+                .jsonata
+                .as_deref()
+                .and_then(|f| f.credentials.as_ref());
+            let credentials = match (&task.credentials, jsonata_credentials) {
+                (Some(c), _) => Some(self.template(c, &effective, &frame.vars, &token_info)?),
+                (None, Some(c)) => Some(self.with_states(
+                    raw,
+                    Outcome::None,
+                    &frame.vars,
+                    &token_info,
+                    |states| c.eval(states),
+                )?),
+                (None, None) => None,
             };
             let timeout = self.dynamic_seconds(
                 &task.timeout_seconds,

@@ -375,3 +375,19 @@ async fn the_functions_step_functions_adds() {
         "States.QueryEvaluationError"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn task_credentials_as_an_expression() {
+    // Task state: Credentials (RoleArn) accepts JSONata in JSONata states.
+    let tasks = Tasks::new();
+    tasks.on(LAMBDA, |call| {
+        Ok(call.credentials.clone().unwrap_or(Value::Null))
+    });
+    let def = jsonata(json!({"S": {"Type": "Task", "Resource": LAMBDA,
+        "Credentials": {"RoleArn": "{% 'arn:aws:iam::111122223333:role/' & $states.input.role %}"},
+        "End": true}}));
+    assert_eq!(
+        output(&run_with(&tasks, def, json!({"role": "Reader"})).await),
+        json!({"RoleArn": "arn:aws:iam::111122223333:role/Reader"})
+    );
+}
