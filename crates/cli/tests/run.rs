@@ -273,3 +273,56 @@ fn usage_errors_name_the_input() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing-like-it"));
 }
+
+#[test]
+fn raw_sonar_takes_the_processor_branch_and_its_exports_are_published() {
+    let state = tempfile::tempdir().unwrap();
+    let stand_ins = workspace().join("integration-tests/stand-ins");
+    let path = format!(
+        "{}:{}",
+        stand_ins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = leadline(state.path())
+        .env("PATH", path)
+        .arg("run")
+        .arg(golden("RAW01"))
+        .args(["--survey", "RAW01", "--json"])
+        .output()
+        .unwrap();
+    let result = outcome(&out);
+    assert!(
+        out.status.success(),
+        "{result}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let products = PathBuf::from(result["products"].as_str().unwrap());
+    for export in ["RAW01.tif", "RAW01.bag"] {
+        assert!(
+            products.join("outputs/processor").join(export).is_file(),
+            "{export} published"
+        );
+    }
+    let calls =
+        std::fs::read_to_string(state.path().join("processor-host/RAW01/carisbatch.log")).unwrap();
+    let processes: Vec<&str> = calls.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(
+        processes,
+        [
+            "CreateHIPSFile",
+            "ImportToHIPS",
+            "ImportHIPSFromAuxiliary",
+            "GeoreferenceHIPSBathymetry",
+            "CreateHIPSGridWithCube",
+            "FilterProcessedDepths",
+            "ExportRaster",
+            "ExportRaster"
+        ]
+    );
+    assert!(calls.contains("--compute-tpu"), "{calls}");
+    // Each processor step checkpointed the host's work folder to the work bucket.
+    assert!(state
+        .path()
+        .join("buckets/work/processor/RAW01/RAW01.bag")
+        .is_file());
+}

@@ -173,6 +173,8 @@ impl Twin {
             })?;
         }
         let db = Arc::new(Db::open(&config.state_dir.join("twin.sqlite"))?);
+        // The in-process worker stages `s3://` inputs: here they are bucket folders.
+        leadline_core::store::use_local_buckets(config.state_dir.join("buckets"));
         let checkpoint = Self::checkpoint(&config)?;
         Ok(Arc::new_cyclic(|weak: &Weak<Twin>| {
             let job_env = JobEnvironment {

@@ -11,6 +11,24 @@ use super::{DirStore, EtagCidCache, ObjectStore, S3Store};
 /// [`Location::open`]).
 pub const LOCAL_BUCKETS_ENV: &str = "LEADLINE_LOCAL_BUCKETS";
 
+/// The same mapping set from code, for the process that hosts the local twin (its in-process
+/// worker stages `s3://` inputs): one twin per process, the last call wins.
+static LOCAL_BUCKETS: std::sync::RwLock<Option<PathBuf>> = std::sync::RwLock::new(None);
+
+/// Makes [`Location::open`] in this process read `s3://bucket/…` from `<root>/bucket/…`.
+pub fn use_local_buckets(root: impl Into<PathBuf>) {
+    *LOCAL_BUCKETS.write().unwrap_or_else(|p| p.into_inner()) = Some(root.into());
+}
+
+fn local_buckets() -> Option<PathBuf> {
+    let set = LOCAL_BUCKETS.read().unwrap_or_else(|p| p.into_inner()).clone();
+    set.or_else(|| {
+        std::env::var_os(LOCAL_BUCKETS_ENV)
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Dir(PathBuf),
@@ -45,15 +63,14 @@ impl Location {
     }
 
     /// Opens the store (S3 from the default credential chain, sharing `etags`) and the prefix
-    /// inside it. When [`LOCAL_BUCKETS_ENV`] names a folder, `s3://bucket/…` is the folder
-    /// `<that folder>/bucket` instead: how the local twin's job processes see its buckets.
+    /// inside it. When [`use_local_buckets`] or [`LOCAL_BUCKETS_ENV`] names a folder,
+    /// `s3://bucket/…` is the folder `<that folder>/bucket` instead: how the local twin and its
+    /// job processes see its buckets.
     pub async fn open(&self, etags: Arc<EtagCidCache>) -> (Arc<dyn ObjectStore>, Prefix) {
-        let local_buckets = std::env::var_os(LOCAL_BUCKETS_ENV).filter(|dir| !dir.is_empty());
-        match (self, local_buckets) {
+        match (self, local_buckets()) {
             (Self::Dir(path), _) => (Arc::new(DirStore::new(path)), Prefix::default()),
             (Self::S3 { bucket, prefix }, Some(root)) => {
-                let folder = PathBuf::from(root).join(bucket);
-                (Arc::new(DirStore::new(folder)), prefix.clone())
+                (Arc::new(DirStore::new(root.join(bucket))), prefix.clone())
             }
             (Self::S3 { bucket, prefix }, None) => {
                 let store = S3Store::from_env(bucket).await.with_etag_cache(etags);

@@ -21,7 +21,7 @@ use crate::key::{Key, KeyError, Prefix};
 
 pub use dir::DirStore;
 pub use etag_cache::EtagCidCache;
-pub use location::{Location, LocationError, LOCAL_BUCKETS_ENV};
+pub use location::{use_local_buckets, Location, LocationError, LOCAL_BUCKETS_ENV};
 pub use s3::S3Store;
 
 /// A streaming object body.
