@@ -43,6 +43,17 @@ fn run_survey(state: &Path, folder: &Path, extra: &[&str]) -> Output {
     command.output().expect("leadline runs")
 }
 
+/// The outcome of a run that must have succeeded.
+fn succeeded(out: &Output) -> Value {
+    let result = outcome(out);
+    assert!(
+        out.status.success(),
+        "{result}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    result
+}
+
 /// The outcome: the last stdout line.
 fn outcome(out: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -76,12 +87,7 @@ fn job_runs(state: &Path, execution_arn: &str) -> Vec<String> {
 fn the_golden_survey_runs_end_to_end_and_a_duplicate_upload_is_the_same_run() {
     let state = tempfile::tempdir().unwrap();
     let out = run_survey(state.path(), &golden("H12604"), &["--survey", "H12604"]);
-    let result = outcome(&out);
-    assert!(
-        out.status.success(),
-        "{result}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let result = succeeded(&out);
     assert_eq!(result["status"], "SUCCEEDED");
     assert_eq!(result["survey"], "H12604");
     let products = PathBuf::from(result["products"].as_str().unwrap());
@@ -175,12 +181,7 @@ fn a_killed_run_resumes_without_rerunning_finished_steps() {
         .args(["run", "--resume", "--json"])
         .output()
         .unwrap();
-    let result = outcome(&out);
-    assert!(
-        out.status.success(),
-        "{result}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let result = succeeded(&out);
     let arn = result["execution_arn"].as_str().unwrap();
     let runs = job_runs(state.path(), arn);
     for step in finished
@@ -290,12 +291,7 @@ fn raw_sonar_takes_the_processor_branch_and_its_exports_are_published() {
         .args(["--survey", "RAW01", "--json"])
         .output()
         .unwrap();
-    let result = outcome(&out);
-    assert!(
-        out.status.success(),
-        "{result}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let result = succeeded(&out);
     let products = PathBuf::from(result["products"].as_str().unwrap());
     for export in ["RAW01.tif", "RAW01.bag"] {
         assert!(
