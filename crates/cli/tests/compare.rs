@@ -198,3 +198,19 @@ fn bad_input_exits_2_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("one is a folder and the other is not"));
 }
+
+#[test]
+fn a_broken_product_is_a_difference_with_gdals_reason_in_the_report() {
+    let (dir, actual, expected) = trees();
+    std::fs::write(dir.path().join("actual/products/bdb_02.bag"), b"\x01").unwrap();
+    let out = compare(&[&actual, &expected]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with("products/bdb_02.bag: the actual file cannot be read as a raster")
+            && report.contains("not recognized as a supported file format"),
+        "{report}"
+    );
+    // GDAL's own messages stay out of stderr.
+    assert_eq!(text(&out.stderr), "");
+}

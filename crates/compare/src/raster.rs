@@ -28,23 +28,28 @@ pub(crate) fn configure_gdal() -> Result<(), CompareError> {
     Ok(())
 }
 
-fn open(path: &std::path::Path) -> Result<Dataset, GdalError> {
+/// Opens a raster; `why` asks GDAL to say why it cannot (the message then reaches the report).
+fn open(path: &std::path::Path, why: bool) -> Result<Dataset, GdalError> {
+    let mut open_flags = GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY;
+    if why {
+        open_flags |= GdalOpenFlags::GDAL_OF_VERBOSE_ERROR;
+    }
     Dataset::open_ex(
         path,
         DatasetOptions {
-            open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY,
+            open_flags,
             ..DatasetOptions::default()
         },
     )
 }
 
-/// Whether GDAL reads the file as a raster.
+/// Whether GDAL reads the file as a raster; a file it does not is no error here.
 pub(crate) fn opens(path: &std::path::Path) -> bool {
-    open(path).is_ok()
+    open(path, false).is_ok()
 }
 
 pub(crate) fn compare(options: &Options, pair: &Pair<'_>) -> Vec<Difference> {
-    let (expected, actual) = match (open(pair.expected), open(pair.actual)) {
+    let (expected, actual) = match (open(pair.expected, true), open(pair.actual, true)) {
         (Ok(expected), Ok(actual)) => (expected, actual),
         (expected, actual) => {
             return [

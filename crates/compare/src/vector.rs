@@ -23,7 +23,10 @@ fn layers(path: &std::path::Path) -> Result<BTreeMap<String, Layer>, GdalError> 
     let dataset = Dataset::open_ex(
         path,
         DatasetOptions {
-            open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+            // Verbose: GDAL's reason for refusing the file reaches the report.
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR
+                | GdalOpenFlags::GDAL_OF_READONLY
+                | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
             ..DatasetOptions::default()
         },
     )?;

@@ -277,7 +277,9 @@ fn a_broken_actual_grid_is_named_as_unreadable() {
     assert_eq!(kinds(&report), [Kind::Unreadable], "{report}");
     let what = &report.differences[0].what;
     assert!(
-        what.contains("actual file cannot be read as a raster") && what.contains("grid.tif"),
+        what.contains("actual file cannot be read as a raster")
+            && what.contains("grid.tif")
+            && what.contains("not recognized as a supported file format"),
         "{what}"
     );
 }
