@@ -34,6 +34,8 @@ fn help_lists_every_subcommand_with_a_description() {
         .skip_while(|line| !line.starts_with("Commands:"))
         .skip(1)
         .take_while(|line| line.starts_with("  "))
+        // A long description wraps onto lines indented past the command column.
+        .filter(|line| !line.starts_with("   "))
         .map(|line| line.trim().split_once(' ').unwrap_or((line.trim(), "")))
         .map(|(name, description)| (name, description.trim()))
         .collect();
