@@ -28,10 +28,53 @@ fn to_and_from_millis() {
         json!(1510067274972i64),
     );
     assert_eq!(fails(r#"$toMillis("yesterday")"#, &json!(null)), "D3110");
-    assert_eq!(
-        fails("$toMillis('13/09/2018', '[D]/[M]/[Y]')", &json!(null)),
-        "T0410"
+}
+
+#[test]
+fn to_millis_with_pictures() {
+    // docs.jsonata.org "Date/Time processing": $toMillis reads the pictures $fromMillis writes.
+    eq(
+        "$toMillis('13/09/2018', '[D]/[M]/[Y]')",
+        json!(1536796800000i64),
     );
+    eq(
+        "$toMillis('13/09/2018 15:37', '[D]/[M]/[Y] [H]:[m]')",
+        json!(1536853020000i64),
+    );
+    eq(
+        "$toMillis('Thursday, 13th September 2018', '[FNn], [D1o] [MNn] [Y]')",
+        json!(1536796800000i64),
+    );
+    eq(
+        "$toMillis('4/4/2018 11:30 pm', '[D1]/[M1]/[Y0001] [h]:[m] [P]')",
+        json!(1522884600000i64),
+    );
+    eq(
+        "$toMillis('2 Feb 2012', '[D1] [MNn,3-3] [Y0001]')",
+        json!(1328140800000i64),
+    );
+    eq(
+        "$toMillis('twenty-first August two thousand and seventeen', '[Dw] [MNn] [Yw]')",
+        json!(1503273600000i64),
+    );
+    eq(
+        "$toMillis('2018-03-27T14:03:00.123+01:00', '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z]')",
+        json!(1522155780123i64),
+    );
+    eq(
+        "$toMillis('2018-094', '[Y0001]-[d001]')",
+        json!(1522800000000i64),
+    );
+    // Components before the first one given come from now; a gap is refused.
+    assert_eq!(
+        at("$toMillis('13:45', '[H]:[m]')", 1510067274972),
+        Some(json!(1510062300000i64))
+    );
+    assert_eq!(
+        fails("$toMillis('2018-22', '[Y]-[D]')", &json!(null)),
+        "D3136"
+    );
+    assert_eq!(at("$toMillis('irrelevant', '[Y]-[M]-[D]')", 0), None);
 }
 
 #[test]

@@ -1,8 +1,7 @@
 //! Date/time functions over ISO 8601 timestamps and epoch milliseconds. The evaluation's
 //! clock comes from the caller (`Context::at_millis`), so `$now()` is deterministic in tests
 //! and in the ASL engine. `$fromMillis` and `$now` format with XPath pictures and `±HHMM`
-//! zones ([`super::picture`]); `$toMillis` with a picture is not implemented yet and fails
-//! with T0410 rather than parsing differently from AWS.
+//! zones ([`super::picture`]), and `$toMillis` reads timestamps back with the same pictures.
 
 use std::sync::OnceLock;
 
@@ -47,22 +46,6 @@ fn formatted(millis: i64, a: &Args, from: usize) -> Result<Value, Error> {
         })?;
     let text = super::picture::format(t, picture.as_deref().unwrap_or(ISO_PICTURE), a.position)?;
     Ok(Value::string(text))
-}
-
-fn no_picture(a: &Args, from: usize) -> Result<(), Error> {
-    for i in from..from + 2 {
-        if !a.value(i).is_undefined() {
-            return Err(Error::type_error(
-                "T0410",
-                a.position,
-                format!(
-                    "Argument {} (a picture string or time zone) is not supported yet",
-                    i + 1
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// `2017-11-07T15:07:54.972Z`: JavaScript's `Date.prototype.toISOString`, which JSONata uses.
@@ -113,11 +96,18 @@ fn timestamp_pattern() -> &'static Regex {
     })
 }
 
-fn to_millis(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
+fn to_millis(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(s) = a.string(0)? else {
         return Ok(Value::Undefined);
     };
-    no_picture(a, 1)?;
+    if let Some(picture) = a.string(1)? {
+        return Ok(
+            match super::picture::parse(&s, &picture, ev.now_millis, a.position)? {
+                Some(millis) => Value::Number(millis as f64),
+                None => Value::Undefined,
+            },
+        );
+    }
     let bad = || {
         Error::dynamic(
             "D3110",

@@ -536,29 +536,47 @@ fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(s) = a.string(0)? else {
         return Ok(Value::Undefined);
     };
-    let (picture, ordinal) = integer_picture(a)?;
-    if ordinal && matches!(&*picture, "w" | "W" | "Ww") {
-        return Err(Error::type_error(
-            "T0410",
-            a.position,
-            "Parsing ordinal words is not supported yet",
-        ));
+    let (picture, _) = integer_picture(a)?;
+    match &*picture {
+        "w" | "W" | "Ww" | "i" | "I" | "a" | "A" => integer_value(&s, &picture)
+            .map(|n| Value::Number(n as f64))
+            .ok_or_else(|| unparsable(&s, &picture, a.position)),
+        _ => {
+            let digits: String = s
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '-')
+                .collect();
+            digits
+                .parse::<i64>()
+                .map(|n| Value::Number(n as f64))
+                .map_err(|_| unparsable(&s, &picture, a.position))
+        }
     }
-    let unparsable = || {
-        Error::dynamic(
-            "D3030",
-            a.position,
-            format!("Unable to parse \"{s}\" with the picture \"{picture}\""),
-        )
-    };
-    let n: f64 = match &*picture {
+}
+
+fn unparsable(s: &str, picture: &str, position: usize) -> Error {
+    Error::dynamic(
+        "D3030",
+        position,
+        format!("Unable to parse \"{s}\" with the picture \"{picture}\""),
+    )
+}
+
+/// The number `text` writes in a `format-integer` primary token's notation: words (cardinal or
+/// ordinal, "nineteen hundred and eighty-four"), roman numerals, letters or decimal digits
+/// (an ordinal suffix allowed). `None` when it does not read as one.
+pub(crate) fn integer_value(text: &str, picture: &str) -> Option<u64> {
+    match picture {
         "w" | "W" | "Ww" => {
             let (mut total, mut current) = (0u64, 0u64);
-            let lower = s.to_lowercase();
+            let lower = text.to_lowercase();
+            let mut any = false;
             for word in lower
                 .split([' ', '-', ','])
                 .filter(|w| !w.is_empty() && *w != "and")
             {
+                let word = cardinal_word(word);
+                any = true;
                 if let Some(v) = FEW.iter().position(|f| *f == word) {
                     current += v as u64;
                 } else if let Some(d) = DECADES.iter().position(|f| *f == word) {
@@ -569,13 +587,13 @@ fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                     total += current * 10u64.pow(3 * (m as u32 + 1));
                     current = 0;
                 } else {
-                    return Err(unparsable());
+                    return None;
                 }
             }
-            (total + current) as f64
+            any.then_some(total + current)
         }
         "i" | "I" => {
-            let lower = s.to_lowercase();
+            let lower = text.to_lowercase();
             let mut rest = lower.as_str();
             let mut total = 0u64;
             for (value, numeral) in ROMAN {
@@ -584,18 +602,37 @@ fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                     rest = r;
                 }
             }
-            if !rest.is_empty() {
-                return Err(unparsable());
+            (rest.is_empty() && total > 0).then_some(total)
+        }
+        "a" | "A" => {
+            let mut total = 0u64;
+            for c in text.to_lowercase().chars() {
+                if !c.is_ascii_lowercase() {
+                    return None;
+                }
+                total = total * 26 + u64::from(c as u8 - b'a' + 1);
             }
-            total as f64
+            (total > 0).then_some(total)
         }
         _ => {
-            let digits: String = s
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '-')
-                .collect();
-            digits.parse::<i64>().map_err(|_| unparsable())? as f64
+            let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            digits.parse().ok()
         }
-    };
-    Ok(Value::Number(n))
+    }
+}
+
+/// An ordinal number word back to its cardinal ("twelfth" → "twelve"); others unchanged.
+fn cardinal_word(word: &str) -> String {
+    match word {
+        "first" => "one".into(),
+        "second" => "two".into(),
+        "third" => "three".into(),
+        "fifth" => "five".into(),
+        "eighth" => "eight".into(),
+        "ninth" => "nine".into(),
+        "twelfth" => "twelve".into(),
+        w if w.ends_with("ieth") => format!("{}y", &w[..w.len() - 4]),
+        w if w.ends_with("th") && w != "th" => w[..w.len() - 2].to_string(),
+        w => w.to_string(),
+    }
 }

@@ -3,11 +3,11 @@
 //! Components: year `Y`, month `M`, day `D`, day of year `d`, weekday `F`, ISO week `W` and
 //! week-year `X`, hours `H`/`h`, `P` (am/pm), minutes `m`, seconds `s`, fraction `f`, zones `Z`
 //! and `z`, calendar `C` and era `E`. Week-of-month `w` and `x` are refused (T0410), never
-//! formatted differently.
+//! formatted differently. [`parse`] reads a timestamp back with the same pictures.
 
 use time::{OffsetDateTime, UtcOffset};
 
-use super::format::integer_text;
+use super::format::{integer_text, integer_value};
 use crate::error::Error;
 
 const MONTHS: [&str; 12] = [
@@ -338,4 +338,234 @@ fn zone(
             ))
         }
     })
+}
+
+/// A picture split into literal text and markers.
+enum Part {
+    Literal(String),
+    Marker(Marker),
+}
+
+fn parts(picture: &str, position: usize) -> Result<Vec<Part>, Error> {
+    let chars: Vec<char> = picture.chars().collect();
+    let mut out = Vec::new();
+    let mut literal = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            c @ ('[' | ']') if chars.get(i + 1) == Some(&c) => {
+                literal.push(c);
+                i += 2;
+            }
+            '[' => {
+                let Some(close) = chars[i..].iter().position(|&c| c == ']') else {
+                    return Err(Error::dynamic(
+                        "D3135",
+                        position,
+                        "No matching closing bracket ']' in date/time picture string",
+                    ));
+                };
+                let body: String = chars[i + 1..i + close]
+                    .iter()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                if !literal.is_empty() {
+                    out.push(Part::Literal(std::mem::take(&mut literal)));
+                }
+                out.push(Part::Marker(marker(&body, position)?));
+                i += close + 1;
+            }
+            c => {
+                literal.push(c);
+                i += 1;
+            }
+        }
+    }
+    if !literal.is_empty() {
+        out.push(Part::Literal(literal));
+    }
+    Ok(out)
+}
+
+/// `$toMillis(text, picture)`: the instant `text` writes in `picture`, `None` when it does not
+/// match. Components before the most significant one given come from `now_millis` (UTC),
+/// those after the least significant one are their minimum; a gap between is D3136.
+pub(crate) fn parse(
+    text: &str,
+    picture: &str,
+    now_millis: i64,
+    position: usize,
+) -> Result<Option<i64>, Error> {
+    let missing = || {
+        Error::dynamic(
+            "D3136",
+            position,
+            "The date/time picture string is missing specifiers required to parse the timestamp",
+        )
+    };
+    let parts = parts(picture, position)?;
+    let mut pattern = String::from("^");
+    let mut markers = Vec::new();
+    for part in &parts {
+        match part {
+            Part::Literal(l) => pattern.push_str(&regex::escape(l)),
+            Part::Marker(m) => {
+                let named = matches!(m.presentation.as_str(), "N" | "n" | "Nn");
+                let group = match (m.component, m.presentation.as_str()) {
+                    ('W' | 'X' | 'w' | 'x', _) => return Err(missing()),
+                    ('M' | 'F', _) if named => "[a-zA-Z]+",
+                    (_, _) if named && m.component != 'P' => return Err(Error::dynamic(
+                        "D3133",
+                        position,
+                        format!(
+                            "The name presentation is not supported for the date/time component {}",
+                            m.component
+                        ),
+                    )),
+                    ('P', _) => "[aApP][mM]",
+                    ('Z', _) => "Z|[+-][0-9]{1,2}(?::?[0-9]{2})?",
+                    ('z', _) => "GMT[+-][0-9]{1,2}(?::?[0-9]{2})?",
+                    (_, "w" | "W" | "Ww") => "[a-zA-Z][a-zA-Z ,-]*?",
+                    (_, "i" | "I" | "a" | "A") => "[a-zA-Z]+",
+                    _ if m.ordinal => "[0-9]+(?:st|nd|rd|th)",
+                    _ => "[0-9]+",
+                };
+                pattern.push_str(&format!("({group})"));
+                markers.push(m);
+            }
+        }
+    }
+    pattern.push('$');
+    let re = regex::Regex::new(&pattern).map_err(|e| {
+        Error::dynamic(
+            "D3136",
+            position,
+            format!("Unusable date/time picture: {e}"),
+        )
+    })?;
+    let Some(caps) = re.captures(text) else {
+        return Ok(None);
+    };
+    // Y, M, D, d (day of year), H, m, s, f; `None` where the picture has no such component.
+    let mut fields: [Option<i64>; 8] = [None; 8];
+    let (mut hour12, mut pm, mut offset_minutes) = (None, None, 0i64);
+    for (m, value) in markers.iter().zip(caps.iter().skip(1)) {
+        let Some(value) = value.map(|v| v.as_str()) else {
+            return Ok(None);
+        };
+        let number = || {
+            integer_value(value, &m.presentation)
+                .map(|n| n as i64)
+                .ok_or_else(|| {
+                    Error::dynamic(
+                        "D3110",
+                        position,
+                        format!(
+                            "Unable to read \"{value}\" as the component {}",
+                            m.component
+                        ),
+                    )
+                })
+        };
+        match m.component {
+            'Y' => fields[0] = Some(number()?),
+            'M' if matches!(m.presentation.as_str(), "N" | "n" | "Nn") => {
+                let lower = value.to_lowercase();
+                let month = MONTHS
+                    .iter()
+                    .position(|name| name.to_lowercase().starts_with(&lower))
+                    .filter(|_| lower.len() >= 3)
+                    .ok_or_else(|| {
+                        Error::dynamic("D3110", position, format!("Unknown month name \"{value}\""))
+                    })?;
+                fields[1] = Some(month as i64 + 1);
+            }
+            'M' => fields[1] = Some(number()?),
+            'D' => fields[2] = Some(number()?),
+            'd' => fields[3] = Some(number()?),
+            'H' => fields[4] = Some(number()?),
+            'h' => hour12 = Some(number()?),
+            'P' => pm = Some(value.eq_ignore_ascii_case("pm")),
+            'm' => fields[5] = Some(number()?),
+            's' => fields[6] = Some(number()?),
+            'f' => {
+                // A fraction: "1" is 100 ms, "123" is 123 ms.
+                let digits: String = format!("{value:0<3}").chars().take(3).collect();
+                fields[7] = Some(digits.parse().map_err(|_| missing())?);
+            }
+            'Z' | 'z' => {
+                let zone = value.trim_start_matches("GMT");
+                if zone != "Z" {
+                    let sign = if zone.starts_with('-') { -1 } else { 1 };
+                    let digits: String = zone.chars().filter(char::is_ascii_digit).collect();
+                    let (h, mm) = if digits.len() > 2 {
+                        digits.split_at(digits.len() - 2)
+                    } else {
+                        (digits.as_str(), "0")
+                    };
+                    offset_minutes = sign
+                        * (h.parse::<i64>().map_err(|_| missing())? * 60
+                            + mm.parse::<i64>().map_err(|_| missing())?);
+                }
+            }
+            // The weekday, era and calendar are read but do not decide the instant.
+            _ => {}
+        }
+    }
+    if let Some(h) = hour12 {
+        fields[4] = Some(h % 12 + if pm == Some(true) { 12 } else { 0 });
+    }
+    let now = OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_millis) * 1_000_000)
+        .map_err(|_| missing())?;
+    // The significance order, with the day of year standing in for month and day.
+    let by_day_of_year = fields[3].is_some();
+    let order: &[usize] = if by_day_of_year {
+        &[0, 3, 4, 5, 6, 7]
+    } else {
+        &[0, 1, 2, 4, 5, 6, 7]
+    };
+    let given: Vec<usize> = order
+        .iter()
+        .enumerate()
+        .filter(|(_, &f)| fields[f].is_some())
+        .map(|(i, _)| i)
+        .collect();
+    // A picture without date or time components (only literals, or a weekday) names no instant.
+    let (Some(&first), Some(&last)) = (given.first(), given.last()) else {
+        return Ok(None);
+    };
+    if given.len() != last - first + 1 {
+        return Err(missing());
+    }
+    let current = [
+        i64::from(now.year()),
+        i64::from(u8::from(now.month())),
+        i64::from(now.day()),
+        i64::from(now.ordinal()),
+        i64::from(now.hour()),
+        i64::from(now.minute()),
+        i64::from(now.second()),
+        i64::from(now.millisecond()),
+    ];
+    let minimum = [0, 1, 1, 1, 0, 0, 0, 0];
+    for (i, &f) in order.iter().enumerate() {
+        if fields[f].is_none() {
+            fields[f] = Some(if i < first { current[f] } else { minimum[f] });
+        }
+    }
+    let get = |f: usize| fields[f].unwrap_or(minimum[f]);
+    let year = i32::try_from(get(0)).map_err(|_| missing())?;
+    let date = if by_day_of_year {
+        time::Date::from_ordinal_date(year, u16::try_from(get(3)).map_err(|_| missing())?)
+    } else {
+        let month = time::Month::try_from(u8::try_from(get(1)).map_err(|_| missing())?)
+            .map_err(|_| missing())?;
+        time::Date::from_calendar_date(year, month, u8::try_from(get(2)).map_err(|_| missing())?)
+    }
+    .map_err(|_| Error::dynamic("D3110", position, format!("\"{text}\" is not a valid date")))?;
+    let seconds_of_day = get(4) * 3600 + get(5) * 60 + get(6);
+    let days = i64::from(date.to_julian_day()) - 2_440_588;
+    Ok(Some(
+        (days * 86_400 + seconds_of_day - offset_minutes * 60) * 1000 + get(7),
+    ))
 }
