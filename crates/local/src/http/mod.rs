@@ -2,7 +2,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /` + `X-Amz-Target: AWSStepFunctions.<Op>` | the Step Functions API, AWS JSON 1.0 ([`sfn`]) |
+//! | `POST /` + `X-Amz-Target: AWSStepFunctions.<Op>` | the Step Functions API, AWS JSON 1.0 (`sfn`) |
 //! | `GET /` | the web page (runs, state graph by status, logs, outputs, manifest); 200 = ready |
 //! | `/api/...` | the run API, the api Lambda's routes ([`leadline_lambdas::api::Api`]) |
 //! | `GET /twin/execution?arn=` | one execution for the page: definition, per-state progress, logs |

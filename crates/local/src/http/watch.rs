@@ -86,3 +86,30 @@ pub async fn watch_uploads(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_done_files_of_survey_folders_complete_an_upload() {
+        let uploads = tempfile::tempdir().expect("uploads folder");
+        let folder = |name: &str| {
+            let path = uploads.path().join(name);
+            std::fs::create_dir_all(&path).expect("folder");
+            path
+        };
+        std::fs::write(folder("complete").join(DONE), "").expect("write");
+        std::fs::write(folder("half-written").join("grid.bag"), "").expect("write");
+        std::fs::create_dir_all(folder("odd").join(DONE)).expect("a folder named .done");
+        std::fs::write(folder(".leadline-tmp").join(DONE), "").expect("write");
+        std::fs::write(uploads.path().join(DONE), "").expect("write");
+        let found: Vec<String> = completed(uploads.path())
+            .expect("listing")
+            .into_iter()
+            .map(|(survey, _)| survey)
+            .collect();
+        assert_eq!(found, ["complete"]);
+        assert!(completed(&uploads.path().join("missing")).is_err());
+    }
+}
