@@ -3,9 +3,10 @@
 //! the workflow variables. A failing or undefined expression is `States.QueryEvaluationError`
 //! with AWS's cause, which names the expression and the field it was written in.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
-use leadline_jsonata::{Context, Expression};
+use leadline_jsonata::{Context, Expression, Input};
 use serde_json::{Map, Value};
 
 use crate::error::{names, DiagnosticCode, StatesError};
@@ -83,10 +84,8 @@ impl Query {
     pub fn eval(&self, states: &States<'_>) -> Result<Value, StatesError> {
         let mut context = Context::default().at_millis(states.now_millis);
         for name in &self.variables {
-            if name == "states" {
-                context = context.bind("states", states.value().clone());
-            } else if let Some(value) = states.vars.get(name) {
-                context = context.bind(name.clone(), value.clone());
+            if let Some(value) = states.converted(name) {
+                context = context.bind_input(name.clone(), value);
             }
         }
         match self.expression.evaluate_in(None, &context) {
@@ -219,7 +218,10 @@ pub struct States<'a> {
     pub vars: &'a Variables,
     /// `$now()`/`$millis()`: the engine's clock, not the system's.
     pub now_millis: i64,
-    built: OnceCell<Value>,
+    /// `$states` and the variables read so far, converted once for all the expressions
+    /// evaluated with this `States` (a template's fields, a Choice's rules).
+    built: OnceCell<Input>,
+    variables: RefCell<HashMap<String, Input>>,
 }
 
 impl<'a> States<'a> {
@@ -237,6 +239,7 @@ impl<'a> States<'a> {
             vars,
             now_millis,
             built: OnceCell::new(),
+            variables: RefCell::new(HashMap::new()),
         }
     }
 
@@ -250,7 +253,22 @@ impl<'a> States<'a> {
         self
     }
 
-    fn value(&self) -> &Value {
+    /// `$name` converted for the engine: `states`, or a workflow variable (`None` if unset).
+    fn converted(&self, name: &str) -> Option<Input> {
+        if name == "states" {
+            return Some(self.states().clone());
+        }
+        if let Some(v) = self.variables.borrow().get(name) {
+            return Some(v.clone());
+        }
+        let value = Input::new(self.vars.get(name)?);
+        self.variables
+            .borrow_mut()
+            .insert(name.to_owned(), value.clone());
+        Some(value)
+    }
+
+    fn states(&self) -> &Input {
         self.built.get_or_init(|| {
             let mut states = Map::new();
             states.insert("input".into(), self.input.clone());
@@ -261,7 +279,7 @@ impl<'a> States<'a> {
                 states.insert("errorOutput".into(), error_output.clone());
             }
             states.insert("context".into(), self.context.get().clone());
-            Value::Object(states)
+            Input::new(&Value::Object(states))
         })
     }
 }

@@ -106,6 +106,9 @@ impl Expression {
         for (name, value) in &context.bindings {
             scope.bind(name, Value::from_json(value));
         }
+        for (name, value) in &context.inputs {
+            scope.bind(name, value.0.clone());
+        }
         // A top-level array is wrapped in a sequence of one, as jsonata-js does, so that path
         // steps map over the array while `$` and `*` still see the array itself.
         let input = match root {
@@ -125,7 +128,9 @@ impl Expression {
     }
 }
 
-/// A document converted once to the engine's values (shared, not copied, by evaluations).
+/// A document converted once to the engine's values (shared, not copied, by evaluations and
+/// clones). Not `Send`: it lives within one thread's evaluations.
+#[derive(Debug, Clone)]
 pub struct Input(Value);
 
 impl Input {
@@ -140,6 +145,8 @@ impl Input {
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     bindings: serde_json::Map<String, serde_json::Value>,
+    /// Bindings converted beforehand (shared by the evaluations that reuse them).
+    inputs: Vec<(String, Input)>,
     now_millis: Option<i64>,
 }
 
@@ -147,6 +154,13 @@ impl Context {
     /// Binds `$name` to `value`.
     pub fn bind(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
         self.bindings.insert(name.into(), value);
+        self
+    }
+
+    /// Binds `$name` to a value converted beforehand, so that many evaluations (the expressions
+    /// of one template) pay for its conversion once.
+    pub fn bind_input(mut self, name: impl Into<String>, value: Input) -> Self {
+        self.inputs.push((name.into(), value));
         self
     }
 

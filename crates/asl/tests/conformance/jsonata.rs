@@ -391,3 +391,21 @@ async fn task_credentials_as_an_expression() {
         json!({"RoleArn": "arn:aws:iam::111122223333:role/Reader"})
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn expressions_of_one_field_share_states_without_changing_it() {
+    // A transform in one expression works on a copy: the next expression still sees the input.
+    let def = jsonata(json!({"S": {"Type": "Pass", "Output": {
+        "changed": "{% $states.input ~> |$|{'x': 2}| %}",
+        "same": "{% $states.input %}",
+        "vars": "{% [$v, $v ~> |$|{'y': 1}|, $v] %}"}, "End": true}}));
+    let def = json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Assign": {"v": {"y": 0}}, "Next": "S"},
+        "S": def["States"]["S"].clone()}});
+    let mut def = def;
+    def["States"]["S"]["QueryLanguage"] = json!("JSONata");
+    assert_eq!(
+        output(&run(def, json!({"x": 1})).await),
+        json!({"changed": {"x": 2}, "same": {"x": 1}, "vars": [{"y": 0}, {"y": 1}, {"y": 0}]})
+    );
+}
