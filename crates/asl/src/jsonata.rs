@@ -82,13 +82,14 @@ impl Query {
     /// The expression's value; undefined (a query that matched nothing) is an error, since
     /// JSON cannot carry it.
     pub fn eval(&self, states: &States<'_>) -> Result<Value, StatesError> {
-        let mut context = Context::default().at_millis(states.now_millis);
-        for name in &self.variables {
-            if let Some(value) = states.converted(name) {
-                context = context.bind_input(name.clone(), value);
-            }
-        }
-        match self.expression.evaluate_in(None, &context) {
+        let context = Context::default().at_millis(states.now_millis);
+        let values: Vec<(&str, Input)> = self
+            .variables
+            .iter()
+            .filter_map(|name| Some((name.as_str(), states.converted(name)?)))
+            .collect();
+        let bound: Vec<(&str, &Input)> = values.iter().map(|(n, v)| (*n, v)).collect();
+        match self.expression.evaluate_bound(None, &context, &bound) {
             Ok(Some(value)) => Ok(value),
             Ok(None) => Err(self.error("returned nothing (undefined).")),
             Err(e) => Err(self.error(format!(

@@ -83,7 +83,19 @@ impl Expression {
         context: &Context,
     ) -> Result<Option<serde_json::Value>, Error> {
         let root = input.map_or(Value::Undefined, Value::from_json);
-        self.evaluate_value(root, context)
+        self.evaluate_value(root, context, &[])
+    }
+
+    /// Evaluates with `$name` also bound to values converted beforehand, so that the
+    /// expressions of one template pay for converting a large binding once.
+    pub fn evaluate_bound(
+        &self,
+        input: Option<&Input>,
+        context: &Context,
+        bound: &[(&str, &Input)],
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let root = input.map_or(Value::Undefined, |i| i.0.clone());
+        self.evaluate_value(root, context, bound)
     }
 
     /// Evaluates against an input converted beforehand, so that many evaluations over one
@@ -93,20 +105,21 @@ impl Expression {
         input: &Input,
         context: &Context,
     ) -> Result<Option<serde_json::Value>, Error> {
-        self.evaluate_value(input.0.clone(), context)
+        self.evaluate_value(input.0.clone(), context, &[])
     }
 
     fn evaluate_value(
         &self,
         root: Value,
         context: &Context,
+        bound: &[(&str, &Input)],
     ) -> Result<Option<serde_json::Value>, Error> {
         let scope = Rc::new(Scope::default());
         scope.bind("$", root.clone());
         for (name, value) in &context.bindings {
             scope.bind(name, Value::from_json(value));
         }
-        for (name, value) in &context.inputs {
+        for (name, value) in bound {
             scope.bind(name, value.0.clone());
         }
         // A top-level array is wrapped in a sequence of one, as jsonata-js does, so that path
@@ -145,8 +158,6 @@ impl Input {
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     bindings: serde_json::Map<String, serde_json::Value>,
-    /// Bindings converted beforehand (shared by the evaluations that reuse them).
-    inputs: Vec<(String, Input)>,
     now_millis: Option<i64>,
 }
 
@@ -154,13 +165,6 @@ impl Context {
     /// Binds `$name` to `value`.
     pub fn bind(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
         self.bindings.insert(name.into(), value);
-        self
-    }
-
-    /// Binds `$name` to a value converted beforehand, so that many evaluations (the expressions
-    /// of one template) pay for its conversion once.
-    pub fn bind_input(mut self, name: impl Into<String>, value: Input) -> Self {
-        self.inputs.push((name.into(), value));
         self
     }
 
