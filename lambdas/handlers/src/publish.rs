@@ -167,21 +167,51 @@ impl Images for EcsImages {
 }
 
 /// The Fargate tasks an execution ran, from its `ecs` task results.
-pub fn fargate_tasks(history: &[Event]) -> Vec<TaskRef> {
-    let mut tasks: Vec<TaskRef> = history
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FargateRuns {
+    /// Image → digest, as the results describe the tasks' containers.
+    pub images: BTreeMap<String, String>,
+    /// Tasks whose result names no image digest, to ask ECS about.
+    pub undescribed: Vec<TaskRef>,
+}
+
+/// A `runTask.sync` result is ECS's description of the task when it stopped, digests included,
+/// so ECS is asked only about tasks whose result lacks them: `DescribeTasks` promises stopped
+/// tasks for only an hour, which a long products branch outlasts.
+pub fn fargate_runs(history: &[Event]) -> FargateRuns {
+    let mut runs = FargateRuns::default();
+    let results = history
         .iter()
         .filter(|e| e.kind == "TaskSucceeded" && e.resource_type.as_deref() == Some("ecs"))
-        .filter_map(|e| serde_json::from_str::<Value>(e.output.as_deref()?).ok())
-        .filter_map(|output| {
-            Some(TaskRef {
-                cluster: output.get("ClusterArn")?.as_str()?.to_owned(),
-                arn: output.get("TaskArn")?.as_str()?.to_owned(),
+        .filter_map(|e| serde_json::from_str::<Value>(e.output.as_deref()?).ok());
+    for result in results {
+        let described: Vec<(String, String)> = result
+            .get("Containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|container| {
+                Some((
+                    container.get("Image")?.as_str()?.to_owned(),
+                    container.get("ImageDigest")?.as_str()?.to_owned(),
+                ))
             })
-        })
-        .collect();
-    tasks.sort();
-    tasks.dedup();
-    tasks
+            .collect();
+        if !described.is_empty() {
+            runs.images.extend(described);
+        } else if let (Some(cluster), Some(arn)) = (
+            result.get("ClusterArn").and_then(Value::as_str),
+            result.get("TaskArn").and_then(Value::as_str),
+        ) {
+            runs.undescribed.push(TaskRef {
+                cluster: cluster.to_owned(),
+                arn: arn.to_owned(),
+            });
+        }
+    }
+    runs.undescribed.sort();
+    runs.undescribed.dedup();
+    runs
 }
 
 /// Tool versions the jobs reported: stdout metadata objects `{"tool": …, "version": …}` (the
@@ -350,7 +380,9 @@ impl Publisher {
 
         let execution = self.executions.describe(&input.execution).await?;
         let history = self.executions.history(&input.execution).await?;
-        let images = self.images.digests(&fargate_tasks(&history)).await?;
+        let fargate = fargate_runs(&history);
+        let mut images = fargate.images;
+        images.extend(self.images.digests(&fargate.undescribed).await?);
         let jobs = results::read_all(source.as_ref(), &source_prefix).await?;
         let provenance = json!({
             "survey": input.survey,
@@ -433,6 +465,12 @@ mod tests {
                 json!({"ClusterArn": "c", "TaskArn": "t1", "Containers": []}),
             ),
             succeeded("ecs", json!({"ClusterArn": "c", "TaskArn": "t1"})),
+            succeeded(
+                "ecs",
+                json!({"ClusterArn": "c", "TaskArn": "t2", "Containers": [
+                    {"Name": "job", "Image": "leadline/gdal:7", "ImageDigest": "sha256:feed"}
+                ]}),
+            ),
             succeeded("ecs", json!({"oops": true})),
             succeeded(
                 "activity",
@@ -444,11 +482,14 @@ mod tests {
             },
         ];
         assert_eq!(
-            fargate_tasks(&history),
-            [TaskRef {
-                cluster: "c".into(),
-                arn: "t1".into()
-            }]
+            fargate_runs(&history),
+            FargateRuns {
+                images: BTreeMap::from([("leadline/gdal:7".to_owned(), "sha256:feed".to_owned())]),
+                undescribed: vec![TaskRef {
+                    cluster: "c".into(),
+                    arn: "t1".into()
+                }],
+            }
         );
         let job = TaskResult {
             step: "qc".into(),
