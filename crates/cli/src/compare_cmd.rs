@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use leadline_compare::{Ignore, Options, DEFAULT_IGNORED_KEYS};
+use leadline_compare::{Exclude, Ignore, Options, DEFAULT_IGNORED_KEYS};
 
 const DIFFERENT: u8 = 1;
 const BAD_INPUT: u8 = 2;
@@ -40,6 +40,10 @@ pub struct CompareArgs {
     /// Do not ignore the default keys; only --ignore entries are skipped
     #[arg(long)]
     no_default_ignores: bool,
+    /// Leave out files whose relative path (or a folder above it) matches this glob, on both
+    /// sides: `*` and `?` within a segment, `**` for any number of segments; repeatable
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
 }
 
 fn tolerance(text: &str) -> Result<f64, String> {
@@ -86,12 +90,17 @@ fn compare(args: &CompareArgs) -> Result<bool> {
     for entry in &args.ignore {
         ignore.add(entry)?;
     }
+    let mut exclude = Exclude::none();
+    for glob in &args.exclude {
+        exclude.add(glob)?;
+    }
     let options = Options {
         raster_tolerance: args.raster_tolerance,
         geotransform_tolerance: args.geotransform_tolerance,
         area_tolerance: args.area_tolerance,
         json_tolerance: args.json_tolerance,
         ignore,
+        exclude,
     };
     let report = leadline_compare::compare(&args.actual, &args.expected, &options)?;
     let stdout = std::io::stdout();

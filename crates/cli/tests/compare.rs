@@ -149,6 +149,51 @@ fn ignores_are_flags() {
 }
 
 #[test]
+fn excludes_are_flags_that_leave_files_out_on_both_sides() {
+    let (dir, actual, expected) = trees();
+    write(
+        &dir.path().join("actual"),
+        "products/.leadline/jobs/bafkreiabc.json",
+        br#"{"tool": "gdal 3.6"}"#,
+    );
+    write(&dir.path().join("actual"), "provenance.json", b"{}");
+    let out = compare(&[&actual, &expected]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = compare(&[
+        "--exclude",
+        "products/.leadline/**",
+        "--exclude",
+        "provenance.json",
+        &actual,
+        &expected,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stdout),
+        format!("equal: 2 files compared, 2 excluded ({actual} against {expected})\n")
+    );
+    // Anchored at the compared folders: `.leadline/**` names a top-level folder only.
+    let out = compare(&[
+        "--exclude",
+        ".leadline/**",
+        "--exclude",
+        "provenance.json",
+        &actual,
+        &expected,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("products/.leadline/jobs/bafkreiabc.json: not expected"));
+
+    let out = compare(&["--exclude", "/abs/**", &actual, &expected]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid exclude glob \"/abs/**\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn tolerances_are_flags() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "expected.asc", grid("-4.0").as_bytes());

@@ -17,11 +17,13 @@
 //!   lists `outputs/…`, `manifest.cbor` lists `inventory.cbor`, `outputs.cbor`, `provenance.json`)
 //!   is judged by that file's own comparison, so a product equal within tolerance does not fail its
 //!   manifest a second time;
-//! - any other file is compared by CID.
+//! - any other file is compared by CID;
+//! - files matched by [`Options::exclude`] (globs over relative paths) are left out on both sides.
 //!
 //! Differences are data ([`Report`]), never errors: only bad input (a missing root, a file paired
 //! with a folder, an unreadable tree) is a [`CompareError`].
 
+mod exclude;
 mod json;
 mod manifest;
 mod raster;
@@ -31,6 +33,7 @@ mod vector;
 
 use std::collections::BTreeSet;
 
+pub use exclude::Exclude;
 pub use report::{Difference, Kind, Report};
 pub use tree::compare;
 
@@ -85,6 +88,8 @@ pub enum CompareError {
     Walk { path: String, message: String },
     #[error("invalid ignore entry {entry:?}: {reason}")]
     Ignore { entry: String, reason: String },
+    #[error("invalid exclude glob {glob:?}: {reason}")]
+    Exclude { glob: String, reason: String },
     #[error("invalid tolerance {text:?}: {reason}")]
     Tolerance { text: String, reason: String },
     #[error("cannot configure GDAL: {0}")]
@@ -191,6 +196,8 @@ pub struct Options {
     /// `|a − e| ≤ json_tolerance × max(1, |e|)`: absolute near zero, relative for large values.
     pub json_tolerance: f64,
     pub ignore: Ignore,
+    /// Files left out on both sides when two folders are compared.
+    pub exclude: Exclude,
 }
 
 impl Default for Options {
@@ -201,6 +208,7 @@ impl Default for Options {
             area_tolerance: 1e-3,
             json_tolerance: 1e-9,
             ignore: Ignore::default(),
+            exclude: Exclude::none(),
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct Report {
     pub expected: String,
     /// Files present on both sides and compared.
     pub compared: u64,
+    /// Files left out by [`crate::Options::exclude`], counted on both sides.
+    pub excluded: u64,
     pub equal: bool,
     pub differences: Vec<Difference>,
 }
@@ -84,10 +86,14 @@ impl fmt::Display for Report {
             }
         }
         let files = if self.compared == 1 { "file" } else { "files" };
+        let excluded = match self.excluded {
+            0 => String::new(),
+            n => format!(", {n} excluded"),
+        };
         if self.equal {
             writeln!(
                 f,
-                "equal: {} {files} compared ({} against {})",
+                "equal: {} {files} compared{excluded} ({} against {})",
                 self.compared, self.actual, self.expected
             )
         } else {
@@ -98,7 +104,7 @@ impl fmt::Display for Report {
             };
             writeln!(
                 f,
-                "{} {noun}, {} {files} compared ({} against {})",
+                "{} {noun}, {} {files} compared{excluded} ({} against {})",
                 self.differences.len(),
                 self.compared,
                 self.actual,

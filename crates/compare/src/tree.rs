@@ -90,8 +90,17 @@ pub fn compare(actual: &Path, expected: &Path, options: &Options) -> Result<Repo
     raster::configure_gdal()?;
     let actual_is_dir = is_dir(actual, Side::Actual)?;
     let expected_is_dir = is_dir(expected, Side::Expected)?;
+    let mut excluded = 0;
     let (actual_files, expected_files) = match (actual_is_dir, expected_is_dir) {
-        (true, true) => (files(actual)?, files(expected)?),
+        (true, true) => {
+            let mut keep = |mut files: BTreeMap<String, PathBuf>| {
+                let before = files.len();
+                files.retain(|rel, _| !options.exclude.excludes(rel));
+                excluded += (before - files.len()) as u64;
+                files
+            };
+            (keep(files(actual)?), keep(files(expected)?))
+        }
         (false, false) => {
             // Two files are paired under the expected file's name.
             let name = expected
@@ -159,6 +168,7 @@ pub fn compare(actual: &Path, expected: &Path, options: &Options) -> Result<Repo
         actual: actual.display().to_string(),
         expected: expected.display().to_string(),
         compared: common.len() as u64,
+        excluded,
         equal: differences.is_empty(),
         differences,
     })

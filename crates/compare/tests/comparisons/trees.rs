@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use leadline_compare::{CompareError, Kind, Options};
+use leadline_compare::{CompareError, Exclude, Kind, Options};
 use leadline_core::cids::cid_of_bytes;
 
-use crate::support::{bdb_01, bdb_02, compare, gtiff, kinds};
+use crate::support::{bdb_01, bdb_02, compare, compare_with, gtiff, kinds};
 
 fn write(root: &Path, rel: &str, bytes: &[u8]) {
     let path = root.join(rel);
@@ -48,6 +48,46 @@ fn files_pair_by_relative_path_and_missing_or_extra_ones_differ() {
         bytes.actual.as_deref(),
         Some(&*cid_of_bytes(b"two").to_string())
     );
+}
+
+/// A run folder against an `expected/` of products only: the build's records are left out on
+/// both sides, and a product under an excluded name still counts nowhere.
+#[test]
+fn excluded_files_are_left_out_on_both_sides_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (actual, expected) = (dir.path().join("actual"), dir.path().join("expected"));
+    write(&expected, "outputs/a_qc.json", b"{}");
+    write(&actual, "outputs/a_qc.json", b"{}");
+    write(&actual, "outputs/.leadline/jobs/x.json", b"{}");
+    write(&expected, "outputs/.leadline/jobs/y.json", b"{}");
+    write(&actual, "provenance.json", b"{}");
+    write(&actual, "manifest.cbor", b"x");
+    write(&actual, "outputs/manifest.txt", b"x");
+    let mut exclude = Exclude::none();
+    for glob in ["outputs/.leadline/**", "provenance.json", "manifest.*"] {
+        exclude.add(glob).unwrap();
+    }
+    let options = Options {
+        exclude,
+        ..Options::default()
+    };
+    let report = compare_with(&actual, &expected, &options);
+    let found: Vec<(&str, Kind)> = report
+        .differences
+        .iter()
+        .map(|d| (&*d.path, d.kind))
+        .collect();
+    // `manifest.*` is anchored: the product `outputs/manifest.txt` is not excluded.
+    assert_eq!(found, [("outputs/manifest.txt", Kind::Extra)], "{report}");
+    assert_eq!((report.compared, report.excluded), (1, 4));
+    assert!(report.to_string().ends_with(&format!(
+        "1 difference, 1 file compared, 4 excluded ({} against {})\n",
+        actual.display(),
+        expected.display()
+    )));
+    let without = compare(&actual, &expected);
+    assert_eq!(without.excluded, 0);
+    assert_eq!(without.differences.len(), 5, "{without}");
 }
 
 #[test]
