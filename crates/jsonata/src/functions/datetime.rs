@@ -86,12 +86,13 @@ fn from_millis(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     formatted(ms.floor() as i64, a, 1)
 }
 
-/// ISO 8601 as JSONata accepts it without a picture: a date, optionally a time (minutes,
-/// seconds and fraction optional) and an offset; without an offset the time is UTC.
+/// ISO 8601 as JSONata accepts it without a picture: a year, optionally month and day, then
+/// optionally `T` and a time (seconds and fraction optional) and an offset; without an offset
+/// the time is UTC.
 fn timestamp_pattern() -> &'static Regex {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
     PATTERN.get_or_init(|| {
-        Regex::new(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+        Regex::new(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$")
             .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
     })
 }
@@ -116,15 +117,18 @@ fn to_millis(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         )
     };
     let caps = timestamp_pattern().captures(&s).ok_or_else(bad)?;
-    let num = |i: usize| {
+    // An absent month or day is the first ("2018" is 2018-01-01); absent time fields are 0.
+    let num_or = |i: usize, absent: u32| {
         caps.get(i)
-            .map_or(Ok(0), |m| m.as_str().parse::<u32>().map_err(|_| bad()))
+            .map_or(Ok(absent), |m| m.as_str().parse::<u32>().map_err(|_| bad()))
     };
+    let num = |i: usize| num_or(i, 0);
     let fraction = caps.get(7).map_or("0", |m| m.as_str());
     // Milliseconds are the first three fraction digits ("5" is 500 ms).
     let milli: u16 = format!("{fraction:0<3}")[..3].parse().map_err(|_| bad())?;
-    let month = Month::try_from(num(2)? as u8).map_err(|_| bad())?;
-    let date = Date::from_calendar_date(num(1)? as i32, month, num(3)? as u8).map_err(|_| bad())?;
+    let month = Month::try_from(num_or(2, 1)? as u8).map_err(|_| bad())?;
+    let date =
+        Date::from_calendar_date(num(1)? as i32, month, num_or(3, 1)? as u8).map_err(|_| bad())?;
     let time = Time::from_hms_milli(num(4)? as u8, num(5)? as u8, num(6)? as u8, milli)
         .map_err(|_| bad())?;
     let offset = match caps.get(8).map(|m| m.as_str()) {

@@ -59,7 +59,7 @@ pub(crate) fn parse_zone(zone: &str, position: usize) -> Result<UtcOffset, Error
     let (sign, digits) = match zone.as_bytes().first() {
         Some(b'+') => (1, &zone[1..]),
         Some(b'-') => (-1, &zone[1..]),
-        _ => return Err(bad()),
+        _ => (1, zone),
     };
     if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
@@ -71,38 +71,13 @@ pub(crate) fn parse_zone(zone: &str, position: usize) -> Result<UtcOffset, Error
 
 /// Formats `t` (already at the wanted offset) with `picture`.
 pub(crate) fn format(t: OffsetDateTime, picture: &str, position: usize) -> Result<String, Error> {
-    let chars: Vec<char> = picture.chars().collect();
+    // The whole picture is read first, so that a malformed one fails the same way wherever
+    // its problem sits.
     let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '[' if chars.get(i + 1) == Some(&'[') => {
-                out.push('[');
-                i += 2;
-            }
-            ']' if chars.get(i + 1) == Some(&']') => {
-                out.push(']');
-                i += 2;
-            }
-            '[' => {
-                let Some(close) = chars[i..].iter().position(|&c| c == ']') else {
-                    return Err(Error::dynamic(
-                        "D3135",
-                        position,
-                        "No matching closing bracket ']' in date/time picture string",
-                    ));
-                };
-                let body: String = chars[i + 1..i + close]
-                    .iter()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                out.push_str(&component(t, &marker(&body, position)?, position)?);
-                i += close + 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+    for part in parts(picture, position)? {
+        match part {
+            Part::Literal(text) => out.push_str(&text),
+            Part::Marker(m) => out.push_str(&component(t, &m, position)?),
         }
     }
     Ok(out)
@@ -227,7 +202,8 @@ fn component(t: OffsetDateTime, m: &Marker, position: usize) -> Result<String, E
                 zone(t.offset(), "01:01", false, position)?
             ))
         }
-        'C' | 'E' => return Ok(name("ISO")),
+        // jsonata-js names the one calendar and era it knows the same whatever the modifier.
+        'C' | 'E' => return Ok("ISO".into()),
         other => return Err(unknown(other, position)),
     };
     integer(value, m, position)
@@ -246,37 +222,42 @@ fn integer(value: i64, m: &Marker, position: usize) -> Result<String, Error> {
         .presentation
         .chars()
         .all(|c| c.is_ascii_digit() || c == '#' || !c.is_alphanumeric());
-    let mut text =
-        integer_text(value.unsigned_abs(), &m.presentation, m.ordinal).ok_or_else(|| {
-            Error::dynamic(
-                "D3133",
-                position,
-                format!(
-                "The presentation modifier \"{}\" is not supported for the date/time component {}",
-                m.presentation, m.component
-            ),
-            )
-        })?;
-    if !decimal {
-        return Ok(text);
-    }
     let digits = m
         .presentation
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '#')
         .count();
+    let mut value = value.unsigned_abs();
+    if m.component == 'Y' && decimal {
+        // A year keeps its last N digits: N is the maximum width, else the picture's (or the
+        // minimum width's) digit count when two or more: [Y01] and [Y,2] are "17".
+        let width = digits.max(m.min_width.unwrap_or(0));
+        if let Some(n) = m.max_width.or((width >= 2).then_some(width)) {
+            value %= 10u64.pow(n.min(18) as u32);
+        }
+    }
+    let mut text = integer_text(value, &m.presentation, m.ordinal).ok_or_else(|| {
+        Error::dynamic(
+            "D3133",
+            position,
+            format!(
+                "The presentation modifier \"{}\" is not supported for the date/time component {}",
+                m.presentation, m.component
+            ),
+        )
+    })?;
+    if !decimal {
+        return Ok(text);
+    }
     if let Some(min) = m.min_width {
         while text.chars().count() < min {
             text.insert(0, '0');
         }
     }
-    if m.component == 'Y' {
-        // A year keeps its last N digits: N is the maximum width, else the picture's (or the
-        // minimum width's) digit count when two or more: [Y01] and [Y,2] are "17".
-        let width = digits.max(m.min_width.unwrap_or(0));
-        if let Some(n) = m.max_width.or((width >= 2).then_some(width)) {
-            let count = text.chars().count();
-            text = text.chars().skip(count.saturating_sub(n)).collect();
+    // The maximum width overrides the picture's zero padding: [Y0001,2-2] is "18".
+    if let Some(max) = m.max_width {
+        while text.chars().count() > max && text.starts_with('0') {
+            text.remove(0);
         }
     }
     Ok(text)
@@ -414,14 +395,16 @@ pub(crate) fn parse(
                 let group = match (m.component, m.presentation.as_str()) {
                     ('W' | 'X' | 'w' | 'x', _) => return Err(missing()),
                     ('M' | 'F', _) if named => "[a-zA-Z]+",
-                    (_, _) if named && m.component != 'P' => return Err(Error::dynamic(
-                        "D3133",
-                        position,
-                        format!(
+                    (_, _) if named && m.component != 'P' => {
+                        return Err(Error::dynamic(
+                            "D3133",
+                            position,
+                            format!(
                             "The name presentation is not supported for the date/time component {}",
                             m.component
                         ),
-                    )),
+                        ))
+                    }
                     ('P', _) => "[aApP][mM]",
                     ('Z', _) => "Z|[+-][0-9]{1,2}(?::?[0-9]{2})?",
                     ('z', _) => "GMT[+-][0-9]{1,2}(?::?[0-9]{2})?",
