@@ -41,6 +41,8 @@ pub fn expression_text(text: &str) -> Option<&str> {
 
 impl Query {
     /// Compiles `{% … %}` text for `field`; problems carry AWS's validation codes.
+    /// `$states.errorOutput` is accepted only in a catcher's fields (`field` starts `Catch[`),
+    /// the one place it is set.
     pub fn parse(text: &str, field: &str) -> Result<Self, JsonataProblem> {
         let source = expression_text(text).unwrap_or(text).trim();
         let expression = Expression::parse(source).map_err(|e| {
@@ -64,6 +66,11 @@ impl Query {
             .collect();
         if variables.iter().any(|v| v == "$") {
             return Err(unsupported("Reference to '$$' is not supported.".into()));
+        }
+        if !field.starts_with("Catch[") && expression.reads_field("states", "errorOutput") {
+            return Err(unsupported(
+                "$states.errorOutput is only available in a Catch's Output and Assign.".into(),
+            ));
         }
         // States have no context item: a bare name could only ever read nothing.
         if let Some((name, _)) = expression.input_names().first() {

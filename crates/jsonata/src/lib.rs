@@ -55,6 +55,21 @@ impl Expression {
         names
     }
 
+    /// Whether the expression reads `$variable.field` (a path starting with that variable
+    /// whose next step is that name), e.g. `$states.errorOutput`.
+    pub fn reads_field(&self, variable: &str, field: &str) -> bool {
+        let mut found = false;
+        self.ast.visit(true, &mut |node, _| {
+            if let ast::Kind::Path { steps, .. } = &node.kind {
+                if let [first, second, ..] = steps.as_slice() {
+                    found |= matches!(&first.kind, ast::Kind::Var(v) if v == variable)
+                        && matches!(&second.kind, ast::Kind::Name(n) if n == field);
+                }
+            }
+        });
+        found
+    }
+
     /// Field names read straight from the expression's input (`a` in `a.b[x > 1]`, but not
     /// `b` or `x`), with their positions: without an input they can only ever read nothing.
     pub fn input_names(&self) -> Vec<(&str, usize)> {

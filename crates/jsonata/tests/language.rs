@@ -305,3 +305,12 @@ fn a_prepared_input_evaluates_like_a_converted_one() {
         Some(json!(16))
     );
 }
+
+#[test]
+fn reads_field_finds_a_variables_field_anywhere() {
+    let e = Expression::parse("$count($states.errorOutput.Cause) + 1").unwrap();
+    assert!(e.reads_field("states", "errorOutput"));
+    assert!(!e.reads_field("states", "input"));
+    let e = Expression::parse("$states.input.errorOutput").unwrap();
+    assert!(!e.reads_field("states", "errorOutput"));
+}

@@ -468,3 +468,21 @@ fn a_complete_jsonata_machine_is_valid() {
     );
     assert_eq!(p, Vec::<String>::new());
 }
+
+#[test]
+fn states_error_output_only_in_a_catcher() {
+    let p = problems(
+        json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Output": "{% $states.errorOutput %}",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}",
+                "Assign": {"e": "{% $states.errorOutput.Error %}"}, "Next": "D"}],
+            "End": true},
+        "D": {"Type": "Succeed"}}}),
+    );
+    assert_eq!(
+        p,
+        ["UNSUPPORTED_JSONATA_EXPRESSION: $states.errorOutput is only available in a Catch's Output and Assign. at /States/T/Output"],
+        "{p:#?}"
+    );
+}
