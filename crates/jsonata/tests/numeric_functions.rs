@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::json;
-use support::eq;
+use support::{eq, fails};
 
 #[test]
 fn number() {
@@ -105,4 +105,19 @@ fn format_and_parse_integer() {
         json!(12476),
     );
     eq("$parseInteger('12,345,678', '#,##0')", json!(12345678));
+}
+
+#[test]
+fn number_accepts_leading_zeros_as_jsonata_js_does() {
+    eq("$number('0123')", json!(123));
+    eq("$number('-007')", json!(-7));
+    eq("$number('000.00123000')", json!(0.00123));
+    eq("$number('1e3')", json!(1000));
+    for bad in ["'1.'", "'.5'", "'1e'", "'--1'", "'12a'"] {
+        assert_eq!(
+            fails(&format!("$number({bad})"), &json!(null)),
+            "D3030",
+            "{bad}"
+        );
+    }
 }

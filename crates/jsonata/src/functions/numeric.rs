@@ -56,10 +56,12 @@ fn number(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                 Some((digits, r)) => i64::from_str_radix(digits, r)
                     .map(|n| n as f64)
                     .map_err(|_| unconvertible())?,
-                None => match serde_json::from_str::<serde_json::Value>(t) {
-                    Ok(serde_json::Value::Number(n)) => n.as_f64().ok_or_else(unconvertible)?,
-                    _ => return Err(unconvertible()),
-                },
+                // JSON's number grammar, except that leading zeros are allowed ("007"), as
+                // jsonata-js's cast allows them.
+                None if json_number_with_leading_zeros(t) => {
+                    t.parse::<f64>().map_err(|_| unconvertible())?
+                }
+                None => return Err(unconvertible()),
             };
             finite(n, "D3030", a.position)?
         }
@@ -188,4 +190,20 @@ fn average(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         Some(ns) if !ns.is_empty() => Value::Number(ns.iter().sum::<f64>() / ns.len() as f64),
         _ => Value::Undefined,
     })
+}
+
+fn json_number_with_leading_zeros(t: &str) -> bool {
+    let body = t.strip_prefix('-').unwrap_or(t);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int)
+        && frac.is_none_or(digits)
+        && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
