@@ -4,28 +4,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Once;
 
 use serde_json::Value;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The job binaries live next to `leadline`; `cargo test -p leadline-cli` alone does not build
-/// them, so build them once (a no-op under `cargo test --workspace`).
-fn job_binaries() {
-    static BUILT: Once = Once::new();
-    BUILT.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "leadline-runner", "-p", "leadline-qc"])
-            .current_dir(workspace())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "the job binaries build");
-    });
-}
+mod common;
+use common::{job_binaries, workspace};
 
 fn leadline(state: &Path) -> Command {
     job_binaries();
@@ -99,15 +82,16 @@ fn the_golden_survey_runs_end_to_end_and_a_duplicate_upload_is_the_same_run() {
         "bdb_01_qc.json",
     ] {
         assert!(
-            products.join("outputs").join(product).is_file(),
+            products.join("outputs/bdb_01.bag").join(product).is_file(),
             "{product} published under {}",
             products.display()
         );
     }
     // bdb_01 has no uncertainty band: QC says so instead of failing.
-    let qc: Value =
-        serde_json::from_slice(&std::fs::read(products.join("outputs/bdb_01_qc.json")).unwrap())
-            .unwrap();
+    let qc: Value = serde_json::from_slice(
+        &std::fs::read(products.join("outputs/bdb_01.bag/bdb_01_qc.json")).unwrap(),
+    )
+    .unwrap();
     assert!(qc.to_string().contains("tvu"), "{qc}");
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(products.join("manifest.json")).unwrap()).unwrap();
@@ -316,6 +300,14 @@ fn raw_sonar_takes_the_processor_branch_and_its_exports_are_published() {
         ]
     );
     assert!(calls.contains("--compute-tpu"), "{calls}");
+    // Each export has its own products, although both are named after the survey.
+    for export in ["RAW01.tif", "RAW01.bag"] {
+        assert!(products
+            .join("outputs")
+            .join(export)
+            .join("RAW01_cog.tif")
+            .is_file());
+    }
     // Each processor step checkpointed the host's work folder to the work bucket.
     assert!(state
         .path()

@@ -194,7 +194,7 @@ async fn grids_only_upload_skips_the_processor_and_makes_products() {
             "--input",
             "s3://uploads/grids-only/H00001_1m.bag",
             "--publish",
-            "s3://work/grids-only/test-run/products/",
+            "s3://work/grids-only/test-run/products/H00001_1m.bag/",
             "--cache",
             "s3://work/cache/",
             "--step",

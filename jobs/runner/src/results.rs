@@ -51,15 +51,20 @@ pub async fn write(
     Ok(key)
 }
 
-/// Every job record under `publish`, in key order. A record that does not parse is an error
-/// naming it: the run's provenance would be incomplete without it.
+/// Every job record under `publish`, also in its sub-prefixes (each grid's products have their
+/// own), in key order. A record that does not parse is an error naming it: the run's provenance
+/// would be incomplete without it.
 pub async fn read_all(
     store: &dyn ObjectStore,
     publish: &Prefix,
 ) -> Result<Vec<TaskResult>, RecordError> {
-    let listing = store.list_all(&records_prefix(publish)?).await?;
-    let mut records = Vec::with_capacity(listing.objects.len());
-    for object in listing.objects {
+    let listing = store.list_all(publish).await?;
+    let mut records = Vec::new();
+    for object in listing.objects.into_iter().filter(|o| {
+        let key = o.key.as_str();
+        let relative = key.strip_prefix(publish.as_str()).unwrap_or(key);
+        relative.starts_with(RECORDS) || relative.contains(&format!("/{RECORDS}"))
+    }) {
         let bytes = store.get_bytes(&object.key).await?;
         let record = serde_json::from_slice(&bytes).map_err(|error| RecordError::Unreadable {
             location: store.location(),
@@ -120,6 +125,16 @@ mod tests {
                 .as_str()
                 .starts_with("S1/run-1/products/.leadline/jobs/bafkrei"));
         }
+        // A grid's products in their own folder keep their records beside them.
+        let grid = Prefix::new("S1/run-1/products/a.bag").unwrap();
+        write(
+            &store,
+            &grid,
+            &cid_of_bytes(b"hillshade"),
+            &result("hillshade"),
+        )
+        .await
+        .unwrap();
         let mut steps: Vec<String> = read_all(&store, &publish)
             .await
             .unwrap()
@@ -127,7 +142,7 @@ mod tests {
             .map(|r| r.step)
             .collect();
         steps.sort();
-        assert_eq!(steps, ["cog", "qc"]);
+        assert_eq!(steps, ["cog", "hillshade", "qc"]);
         assert!(read_all(&store, &Prefix::new("S2").unwrap())
             .await
             .unwrap()
