@@ -24,6 +24,7 @@
 //! with a folder, an unreadable tree) is a [`CompareError`].
 
 mod exclude;
+mod failure;
 mod json;
 mod manifest;
 mod raster;
@@ -34,6 +35,7 @@ mod vector;
 use std::collections::BTreeSet;
 
 pub use exclude::Exclude;
+pub use failure::{ExpectedFailure, Failure, Steps, EXPECTED_FAILURE};
 pub use report::{Difference, Kind, Report};
 pub use tree::compare;
 
@@ -88,6 +90,8 @@ pub enum CompareError {
     Walk { path: String, message: String },
     #[error("invalid ignore entry {entry:?}: {reason}")]
     Ignore { entry: String, reason: String },
+    #[error("{path} is not an expected failure ({{\"error\", \"cause_contains\", \"step\"}}): {message}")]
+    ExpectedFailure { path: String, message: String },
     #[error("invalid exclude glob {glob:?}: {reason}")]
     Exclude { glob: String, reason: String },
     #[error("invalid tolerance {text:?}: {reason}")]

@@ -1,0 +1,184 @@
+//! The golden surveys end to end: every folder of `integration-tests/golden` with an `input/` runs
+//! through `leadline run` (the local twin; raw sonar takes the processor branch with the
+//! `carisbatch` stand-in on `PATH`) and its run folder is compared with `expected/` by the real
+//! `leadline compare`, or its failure with `expected/expected-failure.json`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use leadline_compare::{ExpectedFailure, Failure, EXPECTED_FAILURE};
+use serde_json::Value;
+
+mod common;
+use common::{job_binaries, workspace};
+
+/// What a run folder records about the build that made it (job records with tool versions,
+/// provenance, the manifests over them): left out, because `expected/` holds only what must not
+/// change between builds.
+const RUN_RECORDS: &[&str] = &[
+    "outputs/**/.leadline",
+    "outputs.cbor",
+    "manifest.*",
+    "provenance.json",
+];
+
+enum Expectation {
+    Products(PathBuf),
+    Failure(ExpectedFailure),
+}
+
+/// Every golden survey: a folder with an `input/`, named as its survey id.
+fn surveys(golden: &Path) -> Vec<PathBuf> {
+    let mut surveys: Vec<PathBuf> = std::fs::read_dir(golden)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", golden.display()))
+        .map(|entry| entry.expect("a golden folder entry").path())
+        .filter(|path| path.join("input").is_dir())
+        .collect();
+    surveys.sort();
+    surveys
+}
+
+/// What `survey` must produce; a survey without `expected/` is a failure saying how to make one.
+fn expectation(survey: &Path) -> Result<Expectation, String> {
+    let expected = survey.join("expected");
+    if !expected.is_dir() {
+        let id = survey.file_name().unwrap_or_default().to_string_lossy();
+        return Err(format!(
+            "{} has no expected/: create it on a clean git tree with `scripts/regenerate-golden {id}`, \
+             review the products it writes and commit them (or, for a survey that must fail, write \
+             expected/{EXPECTED_FAILURE} by hand: {{\"error\", \"cause_contains\", \"step\"}})",
+            survey.display()
+        ));
+    }
+    let failure = expected.join(EXPECTED_FAILURE);
+    if failure.is_file() {
+        return ExpectedFailure::load(&failure)
+            .map(Expectation::Failure)
+            .map_err(|e| e.to_string());
+    }
+    Ok(Expectation::Products(expected))
+}
+
+/// Runs `survey` through a fresh twin and checks it; `Err` is the report.
+fn check(survey: &Path) -> Result<(), String> {
+    let expectation = expectation(survey)?;
+    let id = survey.file_name().unwrap_or_default().to_string_lossy();
+    let state = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let stand_ins = workspace().join("integration-tests/stand-ins");
+    let path = format!(
+        "{}:{}",
+        stand_ins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .current_dir(workspace())
+        .env("PATH", path)
+        .arg("run")
+        .arg(survey.join("input"))
+        .args(["--survey", &id, "--state-dir"])
+        .arg(state.path())
+        .arg("--json")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run leadline: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let outcome: Value = stdout
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str(line).ok())
+        .ok_or_else(|| format!("no JSON outcome from leadline run: {stdout}\n{stderr}"))?;
+    let text = |key: &str| outcome[key].as_str().unwrap_or_default().to_owned();
+    match expectation {
+        Expectation::Failure(expected) => {
+            if outcome["status"] != "FAILED" || out.status.code() != Some(1) {
+                return Err(format!(
+                    "expected a failed run (exit 1), got {:?}: {outcome}",
+                    out.status.code()
+                ));
+            }
+            let (error, cause, step) = (text("error"), text("cause"), text("step"));
+            let mismatches = expected.mismatches(Failure {
+                error: &error,
+                cause: &cause,
+                step: Some(&step),
+            });
+            match mismatches.is_empty() {
+                true => Ok(()),
+                false => Err(format!(
+                    "failed otherwise than expected/{EXPECTED_FAILURE} says:\n{}",
+                    mismatches.join("\n")
+                )),
+            }
+        }
+        Expectation::Products(expected) => {
+            if !out.status.success() {
+                return Err(format!("the run failed: {outcome}\n{stderr}"));
+            }
+            let mut compare = Command::new(env!("CARGO_BIN_EXE_leadline"));
+            compare.arg("compare").arg(text("products")).arg(&expected);
+            for glob in RUN_RECORDS {
+                compare.args(["--exclude", glob]);
+            }
+            let report = compare
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run leadline compare: {e}"))?;
+            match report.status.code() {
+                Some(0) => Ok(()),
+                code => Err(format!(
+                    "leadline compare exited {code:?}:\n{}{}",
+                    String::from_utf8_lossy(&report.stdout),
+                    String::from_utf8_lossy(&report.stderr)
+                )),
+            }
+        }
+    }
+}
+
+#[test]
+fn every_golden_survey_runs_end_to_end_and_matches_its_expected_outputs() {
+    job_binaries();
+    let surveys = surveys(&workspace().join("integration-tests/golden"));
+    assert!(
+        surveys.len() >= 4,
+        "the golden surveys are there: {surveys:?}"
+    );
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = surveys
+            .iter()
+            .map(|survey| (survey, scope.spawn(|| check(survey))))
+            .collect();
+        runs.into_iter()
+            .filter_map(|(survey, run)| match run.join() {
+                Ok(Ok(())) => None,
+                Ok(Err(report)) => Some(format!("{}: {report}", survey.display())),
+                Err(_) => Some(format!("{}: the check panicked", survey.display())),
+            })
+            .collect()
+    });
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_survey_without_expected_outputs_fails_saying_how_to_create_them() {
+    let golden = tempfile::tempdir().unwrap();
+    let survey = golden.path().join("NEW01");
+    std::fs::create_dir_all(survey.join("input")).unwrap();
+    std::fs::create_dir_all(golden.path().join("notes")).unwrap();
+    assert_eq!(surveys(golden.path()), vec![survey.clone()]);
+    let Err(message) = check(&survey) else {
+        panic!("a survey without expected/ passes")
+    };
+    assert!(
+        message.contains("has no expected/") && message.contains("scripts/regenerate-golden NEW01"),
+        "{message}"
+    );
+
+    std::fs::create_dir_all(survey.join("expected")).unwrap();
+    std::fs::write(survey.join("expected").join(EXPECTED_FAILURE), "{}").unwrap();
+    let Err(message) = check(&survey) else {
+        panic!("a broken expected failure passes")
+    };
+    assert!(message.contains(EXPECTED_FAILURE), "{message}");
+}
