@@ -4,7 +4,7 @@
 //! `leadline compare`, or its failure with `expected/expected-failure.json`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use leadline_compare::{ExpectedFailure, Failure, EXPECTED_FAILURE};
 use serde_json::Value;
@@ -181,4 +181,131 @@ fn a_survey_without_expected_outputs_fails_saying_how_to_create_them() {
         panic!("a broken expected failure passes")
     };
     assert!(message.contains(EXPECTED_FAILURE), "{message}");
+}
+
+/// A clone of this repository's HEAD carrying the working tree's `scripts/regenerate-golden`
+/// (committed in the clone, so its tree starts clean).
+fn clone_with_the_script() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(
+        dir.path(),
+        &["clone", "-q", workspace().to_str().unwrap(), "."],
+    );
+    std::fs::copy(
+        workspace().join("scripts/regenerate-golden"),
+        dir.path().join("scripts/regenerate-golden"),
+    )
+    .unwrap();
+    let message = "the script under test";
+    git(
+        dir.path(),
+        &["commit", "-q", "--allow-empty", "-am", message],
+    );
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+/// Runs the clone's script with a `cargo` that only records its call, and the binaries under
+/// test as the "release" build.
+fn regenerate(clone: &Path, args: &[&str]) -> (Output, Option<String>) {
+    let tools = tempfile::tempdir().unwrap();
+    let calls = tools.path().join("cargo-calls");
+    let cargo = tools.path().join("cargo");
+    std::fs::write(
+        &cargo,
+        format!("#!/bin/sh\necho \"$*\" >> '{}'\n", calls.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let release = tools.path().join("target/release");
+    std::fs::create_dir_all(&release).unwrap();
+    // `leadline` finds the job binaries next to its resolved path, so a link is enough.
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_leadline"), release.join("leadline")).unwrap();
+    let out = Command::new(clone.join("scripts/regenerate-golden"))
+        .args(args)
+        .current_dir(clone)
+        .env("CARGO", &cargo)
+        .env("CARGO_TARGET_DIR", tools.path().join("target"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("the script runs");
+    (out, std::fs::read_to_string(calls).ok())
+}
+
+#[test]
+fn regenerate_golden_refuses_a_dirty_tree_and_builds_nothing() {
+    let clone = clone_with_the_script();
+    std::fs::write(clone.path().join("notes.txt"), "work in progress").unwrap();
+    let (out, cargo) = regenerate(clone.path(), &["H12604"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("refusing to run on a dirty git tree") && stderr.contains("?? notes.txt"),
+        "{stderr}"
+    );
+    assert_eq!(cargo, None, "nothing was built");
+}
+
+#[test]
+fn regenerate_golden_replaces_expected_and_says_what_changed() {
+    job_binaries();
+    let clone = clone_with_the_script();
+    let expected = clone
+        .path()
+        .join("integration-tests/golden/H12604/expected");
+    let grid = expected.join("outputs/bdb_01.bag");
+    // An old expected/ that differs from what the code makes: one product missing, one that is
+    // no longer made, one that changed.
+    std::fs::remove_file(grid.join("bdb_01_cog.tif")).unwrap();
+    std::fs::write(grid.join("bdb_01_old.txt"), "gone").unwrap();
+    let qc = grid.join("bdb_01_qc.json");
+    let mut document: Value = serde_json::from_slice(&std::fs::read(&qc).unwrap()).unwrap();
+    document["cells"]["valid"] = serde_json::json!(1);
+    std::fs::write(&qc, document.to_string()).unwrap();
+    git(clone.path(), &["add", "-A"]);
+    git(clone.path(), &["commit", "-qm", "stale expected outputs"]);
+
+    let (out, cargo) = regenerate(clone.path(), &["H12604"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        cargo.as_deref(),
+        Some("build --release --locked --bin leadline --bin leadline-runner --bin leadline-qc\n")
+    );
+    for line in [
+        "H12604: changed",
+        "  added   outputs/bdb_01.bag/bdb_01_cog.tif",
+        "  removed outputs/bdb_01.bag/bdb_01_old.txt",
+        "  changed outputs/bdb_01.bag/bdb_01_qc.json",
+        "git status --short integration-tests/golden:",
+        " D integration-tests/golden/H12604/expected/outputs/bdb_01.bag/bdb_01_old.txt",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line:?} in:\n{stdout}");
+    }
+    // What it wrote is this workspace's expected/ again, byte for byte.
+    let same = Command::new("diff")
+        .arg("-r")
+        .arg(&expected)
+        .arg(workspace().join("integration-tests/golden/H12604/expected"))
+        .output()
+        .unwrap();
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
 }
