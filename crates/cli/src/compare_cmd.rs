@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use leadline_compare::{
-    Exclude, ExpectedFailure, Failure, Ignore, Options, Report, DEFAULT_IGNORED_KEYS,
-    EXPECTED_FAILURE,
+    Exclude, Expectation, Failure, Ignore, Options, Report, DEFAULT_IGNORED_KEYS, EXPECTED_FAILURE,
 };
 use leadline_core::key::{Key, Prefix};
 use leadline_core::store::{DirStore, Location, ObjectStore};
@@ -96,6 +95,16 @@ struct AwsArgs {
     timeout: u64,
 }
 
+impl AwsArgs {
+    fn given(&self) -> bool {
+        self.state_machine_arn.is_some()
+            || self.bucket.is_some()
+            || self.products_bucket.is_some()
+            || self.survey.is_some()
+            || self.expected_dir.is_some()
+    }
+}
+
 fn tolerance(text: &str) -> Result<f64, String> {
     leadline_compare::parse_tolerance(text).map_err(|error| error.to_string())
 }
@@ -135,8 +144,8 @@ fn compare(args: &CompareArgs) -> Result<bool> {
     let options = options(args)?;
     match (args.target, &args.actual, &args.expected) {
         (Target::Local, Some(actual), Some(expected)) => {
-            if args.aws.state_machine_arn.is_some() || args.aws.survey.is_some() {
-                bail!("--state-machine-arn and --survey need --target aws");
+            if args.aws.given() {
+                bail!("--state-machine-arn, --bucket, --products-bucket, --survey and --expected need --target aws");
             }
             let report = leadline_compare::compare(actual, expected, &options)?;
             print_report(&report, args.json)?;
@@ -188,12 +197,6 @@ fn print_report(report: &Report, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// What a golden survey must give: products like `expected/`, or a failure.
-enum Expectation {
-    Products(PathBuf),
-    Failure(ExpectedFailure),
-}
-
 /// How the deployed execution ended.
 struct Ended {
     status: String,
@@ -242,18 +245,7 @@ impl<'a> AwsRun<'a> {
             .expected_dir
             .clone()
             .unwrap_or_else(|| folder.join("expected"));
-        if !expected.is_dir() {
-            bail!(
-                "expected outputs {} do not exist: create them with `scripts/regenerate-golden \
-                 {survey}` (on a clean git tree) and commit them",
-                expected.display()
-            );
-        }
-        let failure = expected.join(EXPECTED_FAILURE);
-        let expectation = match failure.is_file() {
-            true => Expectation::Failure(ExpectedFailure::load(&failure)?),
-            false => Expectation::Products(expected),
-        };
+        let expectation = Expectation::of(&expected)?;
         Ok(Self {
             state_machine: required(args.state_machine_arn.as_ref(), "--state-machine-arn")?,
             uploads: required(args.bucket.as_ref(), "--bucket")?,

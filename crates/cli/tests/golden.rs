@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use leadline_compare::{ExpectedFailure, Failure, EXPECTED_FAILURE};
+use leadline_compare::{Expectation, Failure, EXPECTED_FAILURE};
 use serde_json::Value;
 
 mod common;
@@ -22,11 +22,6 @@ const RUN_RECORDS: &[&str] = &[
     "provenance.json",
 ];
 
-enum Expectation {
-    Products(PathBuf),
-    Failure(ExpectedFailure),
-}
-
 /// Every golden survey: a folder with an `input/`, named as its survey id.
 fn surveys(golden: &Path) -> Vec<PathBuf> {
     let mut surveys: Vec<PathBuf> = std::fs::read_dir(golden)
@@ -38,30 +33,9 @@ fn surveys(golden: &Path) -> Vec<PathBuf> {
     surveys
 }
 
-/// What `survey` must produce; a survey without `expected/` is a failure saying how to make one.
-fn expectation(survey: &Path) -> Result<Expectation, String> {
-    let expected = survey.join("expected");
-    if !expected.is_dir() {
-        let id = survey.file_name().unwrap_or_default().to_string_lossy();
-        return Err(format!(
-            "{} has no expected/: create it on a clean git tree with `scripts/regenerate-golden {id}`, \
-             review the products it writes and commit them (or, for a survey that must fail, write \
-             expected/{EXPECTED_FAILURE} by hand: {{\"error\", \"cause_contains\", \"step\"}})",
-            survey.display()
-        ));
-    }
-    let failure = expected.join(EXPECTED_FAILURE);
-    if failure.is_file() {
-        return ExpectedFailure::load(&failure)
-            .map(Expectation::Failure)
-            .map_err(|e| e.to_string());
-    }
-    Ok(Expectation::Products(expected))
-}
-
 /// Runs `survey` through a fresh twin and checks it; `Err` is the report.
 fn check(survey: &Path) -> Result<(), String> {
-    let expectation = expectation(survey)?;
+    let expectation = Expectation::of(&survey.join("expected")).map_err(|e| e.to_string())?;
     let id = survey.file_name().unwrap_or_default().to_string_lossy();
     let state = tempfile::tempdir().map_err(|e| e.to_string())?;
     let stand_ins = workspace().join("integration-tests/stand-ins");
@@ -171,7 +145,8 @@ fn a_survey_without_expected_outputs_fails_saying_how_to_create_them() {
         panic!("a survey without expected/ passes")
     };
     assert!(
-        message.contains("has no expected/") && message.contains("scripts/regenerate-golden NEW01"),
+        message.contains("expected does not exist")
+            && message.contains("scripts/regenerate-golden NEW01"),
         "{message}"
     );
 

@@ -1,7 +1,7 @@
-//! A golden survey that must fail: `expected/expected-failure.json` says how, and a run's failure
-//! is checked against it instead of products.
+//! What a golden survey's `expected/` asks for: products, or (with `expected-failure.json`) a
+//! failure, which a run's failure is checked against instead of products.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -9,6 +9,37 @@ use crate::CompareError;
 
 /// The name of the file, inside a survey's `expected/`.
 pub const EXPECTED_FAILURE: &str = "expected-failure.json";
+
+/// What a golden survey must give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expectation {
+    /// Products like the ones in this folder.
+    Products(PathBuf),
+    Failure(ExpectedFailure),
+}
+
+impl Expectation {
+    /// Reads a golden survey's `expected/` folder. A missing one is an error that says how to
+    /// make it.
+    pub fn of(expected: &Path) -> Result<Self, CompareError> {
+        if !expected.is_dir() {
+            let survey = std::path::absolute(expected)
+                .ok()
+                .and_then(|path| path.parent()?.file_name().map(|n| n.to_owned()))
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "<survey>".into());
+            return Err(CompareError::NoExpected {
+                path: expected.display().to_string(),
+                survey,
+            });
+        }
+        let failure = expected.join(EXPECTED_FAILURE);
+        match failure.is_file() {
+            true => ExpectedFailure::load(&failure).map(Self::Failure),
+            false => Ok(Self::Products(expected.to_path_buf())),
+        }
+    }
+}
 
 /// `{"error": "Job.ExitCode.1", "cause_contains": "fake_00.bag", "step": "QC"}`. `step` may list
 /// several states when any of them can be the first to fail (the jobs of one grid run in
@@ -115,6 +146,25 @@ mod tests {
         assert!(found[2].contains(r#"one of ["QC", "COG"]"#), "{found:?}");
         let one = parse(r#"{"error": "E", "cause_contains": "", "step": "QC"}"#).unwrap();
         assert_eq!(one.mismatches(failure("E", "", Some("COG"))).len(), 1);
+    }
+
+    #[test]
+    fn expected_folders_ask_for_products_or_a_failure_and_a_missing_one_says_how_to_make_it() {
+        let golden = tempfile::tempdir().unwrap();
+        let expected = golden.path().join("NEW01/expected");
+        let error = Expectation::of(&expected).unwrap_err().to_string();
+        assert!(
+            error.contains("scripts/regenerate-golden NEW01") && error.contains(EXPECTED_FAILURE),
+            "{error}"
+        );
+        std::fs::create_dir_all(&expected).unwrap();
+        assert_eq!(
+            Expectation::of(&expected).unwrap(),
+            Expectation::Products(expected.clone())
+        );
+        std::fs::write(expected.join(EXPECTED_FAILURE), "[]").unwrap();
+        let error = Expectation::of(&expected).unwrap_err().to_string();
+        assert!(error.contains("is not an expected failure"), "{error}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ mod vector;
 use std::collections::BTreeSet;
 
 pub use exclude::Exclude;
-pub use failure::{ExpectedFailure, Failure, Steps, EXPECTED_FAILURE};
+pub use failure::{Expectation, ExpectedFailure, Failure, Steps, EXPECTED_FAILURE};
 pub use report::{Difference, Kind, Report};
 pub use tree::compare;
 
@@ -92,6 +92,12 @@ pub enum CompareError {
     Ignore { entry: String, reason: String },
     #[error("{path} is not an expected failure ({{\"error\", \"cause_contains\", \"step\"}}): {message}")]
     ExpectedFailure { path: String, message: String },
+    #[error(
+        "{path} does not exist: create it on a clean git tree with `scripts/regenerate-golden \
+         {survey}`, review the products it writes and commit them (for a survey that must fail, \
+         write expected/expected-failure.json by hand: {{\"error\", \"cause_contains\", \"step\"}})"
+    )]
+    NoExpected { path: String, survey: String },
     #[error("invalid exclude glob {glob:?}: {reason}")]
     Exclude { glob: String, reason: String },
     #[error("invalid tolerance {text:?}: {reason}")]
