@@ -981,6 +981,10 @@ async fn the_page_colours_each_state_by_status_in_chromium() {
         dom.contains(r#"data-run="showcase-run""#),
         "the run is listed"
     );
+    assert!(
+        dom.contains("has no manifest yet"),
+        "an unpublished run says why it has no manifest"
+    );
 
     let shots = tempfile::tempdir().expect("screenshot folder");
     let png_path = shots.path().join("page.png");
