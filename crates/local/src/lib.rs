@@ -7,6 +7,7 @@
 //!   and the memo that keeps finished tasks from running twice;
 //! - [`executions`]: the Lambdas' `Executions` over the twin;
 //! - [`resume`]: where a resumed or redriven execution restarts;
+//! - [`http`]: the Step Functions API, the run API, the web page and the uploads watcher;
 //! - [`db`]: the SQLite database behind it all.
 
 pub mod control;
