@@ -259,3 +259,43 @@ fn a_broken_product_is_a_difference_with_gdals_reason_in_the_report() {
     // GDAL's own messages stay out of stderr.
     assert_eq!(text(&out.stderr), "");
 }
+
+#[test]
+fn the_aws_target_needs_its_flags_and_they_need_it() {
+    let out = compare(&["--target", "aws"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for flag in [
+        "--state-machine-arn",
+        "--bucket",
+        "--products-bucket",
+        "--survey",
+    ] {
+        assert!(stderr.contains(flag), "{flag} is required: {stderr}");
+    }
+    let (_dir, actual, expected) = trees();
+    let out = compare(&[&actual, &expected, "--bucket", "uploads"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("need --target aws"));
+    let aws = [
+        "--target",
+        "aws",
+        "--state-machine-arn",
+        "arn:aws:states:us-east-1:123456789012:stateMachine:survey",
+        "--bucket",
+        "uploads",
+        "--products-bucket",
+        "products",
+        "--survey",
+    ];
+    let out = compare(&[&aws[..], &[&actual, &actual, &expected]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not ACTUAL and EXPECTED"));
+    let out = compare(&[&aws[..], &[&actual]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not a golden survey: it has no input/"),
+        "{}",
+        text(&out.stderr)
+    );
+}
