@@ -21,7 +21,10 @@ pub fn use_local_buckets(root: impl Into<PathBuf>) {
 }
 
 fn local_buckets() -> Option<PathBuf> {
-    let set = LOCAL_BUCKETS.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let set = LOCAL_BUCKETS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     set.or_else(|| {
         std::env::var_os(LOCAL_BUCKETS_ENV)
             .filter(|dir| !dir.is_empty())
