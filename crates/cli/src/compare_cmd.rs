@@ -325,8 +325,10 @@ fn compare_on_aws(args: &CompareArgs, options: &Options) -> Result<bool> {
                     return Ok(false);
                 }
                 let folder = tempfile::tempdir().context("cannot make a download folder")?;
-                download(&run, &ended, buckets.as_ref(), folder.path()).await?;
-                let report = leadline_compare::compare(folder.path(), expected, options)?;
+                let location = download(&run, &ended, buckets.as_ref(), folder.path()).await?;
+                let mut report = leadline_compare::compare(folder.path(), expected, options)?;
+                // The download folder is gone once this returns; the run folder is not.
+                report.actual = location;
                 print_report(&report, args.json)?;
                 Ok(report.equal)
             }
@@ -433,8 +435,14 @@ async fn wait(sfn: &aws_sdk_sfn::Client, arn: &str, timeout: Duration) -> Result
     }
 }
 
-/// Downloads the run folder the execution published (`$.publish.Payload.location`) into `to`.
-async fn download(run: &AwsRun<'_>, ended: &Ended, buckets: &dyn Buckets, to: &Path) -> Result<()> {
+/// Downloads the run folder the execution published (`$.publish.Payload.location`) into `to`
+/// and returns that location.
+async fn download(
+    run: &AwsRun<'_>,
+    ended: &Ended,
+    buckets: &dyn Buckets,
+    to: &Path,
+) -> Result<String> {
     let output: Value = serde_json::from_str(ended.output.as_deref().unwrap_or("null"))
         .context("the execution's output is not JSON")?;
     let location = output
@@ -475,7 +483,7 @@ async fn download(run: &AwsRun<'_>, ended: &Ended, buckets: &dyn Buckets, to: &P
         bail!("{location} holds no objects");
     }
     eprintln!("downloaded {location}: {} objects", report.copied);
-    Ok(())
+    Ok(location.to_owned())
 }
 
 /// The outcome of a run that is judged without products, on stdout like a report: `what` went

@@ -164,7 +164,9 @@ fn a_deployed_run_is_uploaded_started_as_the_trigger_does_downloaded_and_compare
         text(&out.stderr)
     );
     assert!(
-        text(&out.stdout).starts_with("equal: 5 files compared, 1 excluded"),
+        text(&out.stdout).starts_with(&format!(
+            "equal: 5 files compared, 1 excluded ({run} against "
+        )),
         "{}",
         text(&out.stdout)
     );
