@@ -328,24 +328,41 @@ fn report(
     Ok(ExitCode::FAILURE)
 }
 
-/// The state whose work failed first (not the Fail state a Catch led to).
+/// The state whose work failed first (not the Fail state a Catch led to). Parallel branches and
+/// Map items interleave in the history, so the failed task's state is found by following
+/// `previousEventId` back to the state it was scheduled in, not by event order.
 fn failing_step(events: &[HistoryEvent]) -> Option<String> {
-    let mut current: Option<&str> = None;
-    for event in events {
-        match &event.details {
-            Some(EventDetails::StateEnteredEventDetails(d)) => current = Some(&d.name),
+    let by_id: std::collections::HashMap<u64, &HistoryEvent> =
+        events.iter().map(|e| (e.id, e)).collect();
+    let entered_before = |failed: &HistoryEvent| {
+        let mut event = by_id.get(&failed.id).copied()?;
+        loop {
+            if let Some(EventDetails::StateEnteredEventDetails(d)) = &event.details {
+                return Some(d.name.clone());
+            }
+            event = by_id.get(&event.previous_event_id).copied()?;
+        }
+    };
+    let failed = events.iter().find(|e| {
+        matches!(
+            e.details,
             Some(
                 EventDetails::TaskFailedEventDetails(_)
-                | EventDetails::TaskTimedOutEventDetails(_)
-                | EventDetails::ActivityFailedEventDetails(_)
-                | EventDetails::ActivityTimedOutEventDetails(_)
-                | EventDetails::LambdaFunctionFailedEventDetails(_),
-            ) => return current.map(str::to_owned),
-            Some(EventDetails::ExecutionFailedEventDetails(_)) => break,
-            _ => {}
-        }
+                    | EventDetails::TaskTimedOutEventDetails(_)
+                    | EventDetails::ActivityFailedEventDetails(_)
+                    | EventDetails::ActivityTimedOutEventDetails(_)
+                    | EventDetails::LambdaFunctionFailedEventDetails(_)
+            )
+        )
+    });
+    match failed {
+        Some(event) => entered_before(event),
+        // No task failed (a Fail state, a timeout): the last state entered.
+        None => events.iter().rev().find_map(|e| match &e.details {
+            Some(EventDetails::StateEnteredEventDetails(d)) => Some(d.name.clone()),
+            _ => None,
+        }),
     }
-    current.map(str::to_owned)
 }
 
 /// Step lines on stderr: a step starting, ending (with its time) or failing. Choice and Pass
