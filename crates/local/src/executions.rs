@@ -73,6 +73,7 @@ fn summary(info: &ExecutionInfo) -> Summary {
 pub fn reduce(event: &HistoryEvent) -> Event {
     let mut out = Event {
         id: event.id as i64,
+        previous_id: event.previous_event_id as i64,
         kind: format!("{:?}", event.event_type),
         ..Event::default()
     };

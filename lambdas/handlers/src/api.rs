@@ -14,7 +14,7 @@
 //! Errors are `{"error": message}` with 400, 404, 405, 409, 429 (the account's execution limit)
 //! or 502 (a service behind the API failed).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use aws_lambda_events::encodings::Body;
@@ -366,8 +366,22 @@ const FAILURES: [&str; 9] = [
     "ExecutionAborted",
 ];
 
+/// The state an event belongs to: the nearest `…StateEntered` up its `previousEventId` chain.
+fn state_of<'h>(by_id: &HashMap<i64, &'h Event>, event: &'h Event) -> Option<&'h str> {
+    let mut at = event;
+    // A chain never loops (ids only point back), but a malformed history must not hang us.
+    for _ in 0..by_id.len() {
+        if at.kind.ends_with("StateEntered") {
+            return at.state.as_deref();
+        }
+        at = by_id.get(&at.previous_id)?;
+    }
+    None
+}
+
 /// Steps in the order they were first entered.
 pub fn steps(history: &[Event]) -> Vec<Step> {
+    let by_id: HashMap<i64, &Event> = history.iter().map(|e| (e.id, e)).collect();
     let mut steps: Vec<Step> = Vec::new();
     let mut current: Option<usize> = None;
     for event in history {
@@ -400,7 +414,10 @@ pub fn steps(history: &[Event]) -> Vec<Step> {
                 }
             }
         } else if FAILURES.contains(&event.kind.as_str()) {
-            if let Some(step) = current.and_then(|at| steps.get_mut(at)) {
+            let owner = state_of(&by_id, event)
+                .and_then(|name| steps.iter().position(|s| s.name == name))
+                .or(current);
+            if let Some(step) = owner.and_then(|at| steps.get_mut(at)) {
                 if step.status == "running" || event.kind.starts_with("Execution") {
                     step.status = "failed";
                     step.error = event.error.clone().or(step.error.take());
@@ -533,6 +550,33 @@ mod tests {
             branches(&history)["processor"],
             json!({"status": "skipped", "reason": "no raw"})
         );
+    }
+
+    #[test]
+    fn a_failure_belongs_to_the_state_its_chain_leads_to_not_the_last_entered() {
+        // Two Parallel branches: QC fails after COG was entered in the other branch.
+        let chained = |id: i64, previous_id: i64, kind: &str, state: Option<&str>| Event {
+            id,
+            previous_id,
+            ..event(kind, state)
+        };
+        let mut failed = chained(5, 3, "TaskFailed", None);
+        failed.error = Some("Job.ExitCode.1".into());
+        let history = [
+            chained(1, 0, "ParallelStateEntered", Some("GridProducts")),
+            chained(2, 1, "TaskStateEntered", Some("QC")),
+            chained(3, 2, "TaskScheduled", None),
+            chained(4, 1, "TaskStateEntered", Some("COG")),
+            failed,
+        ];
+        let steps = steps(&history);
+        let qc = steps.iter().find(|s| s.name == "QC").unwrap();
+        assert_eq!(
+            (qc.status, qc.error.as_deref()),
+            ("failed", Some("Job.ExitCode.1"))
+        );
+        let cog = steps.iter().find(|s| s.name == "COG").unwrap();
+        assert_eq!(cog.status, "running");
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub struct Execution {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Event {
     pub id: i64,
+    /// The event this one follows in its branch (`previousEventId`): Parallel branches and Map
+    /// items interleave in the history, so this, not the order, says which state an event
+    /// belongs to.
+    pub previous_id: i64,
     /// The Step Functions event type (`TaskStateEntered`, `TaskFailed`, …).
     pub kind: String,
     /// The state's name, on state entered/exited events.
@@ -223,6 +227,7 @@ fn date(date: &aws_sdk_sfn::primitives::DateTime) -> String {
 fn event(event: &HistoryEvent) -> Event {
     let mut out = Event {
         id: event.id(),
+        previous_id: event.previous_event_id(),
         kind: event.r#type().as_str().to_owned(),
         ..Event::default()
     };
