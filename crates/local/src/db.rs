@@ -288,6 +288,16 @@ impl Db {
         Ok(())
     }
 
+    /// The id of the execution's last recorded event (0 when none): where a restart continues.
+    pub fn last_event_id(&self, arn: &str) -> Result<u64, DbError> {
+        let last: Option<i64> = self.lock().query_row(
+            "SELECT MAX(id) FROM events WHERE execution_arn = ?1",
+            [arn],
+            |row| row.get(0),
+        )?;
+        Ok(last.map_or(0, |id| id as u64))
+    }
+
     pub fn events(&self, arn: &str) -> Result<Vec<HistoryEvent>, DbError> {
         let connection = self.lock();
         let mut statement =

@@ -343,11 +343,13 @@ impl Twin {
         Ok(info)
     }
 
-    fn cache_machine(&self, arn: &str, machine: StateMachine) {
+    fn cache_machine(&self, arn: &str, machine: StateMachine) -> Arc<StateMachine> {
+        let machine = Arc::new(machine);
         self.machines
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(arn.to_owned(), Arc::new(machine));
+            .insert(arn.to_owned(), machine.clone());
+        machine
     }
 
     fn machine(&self, arn: &str) -> ControlResult<(MachineInfo, Arc<StateMachine>)> {
@@ -362,14 +364,7 @@ impl Twin {
             .cloned();
         let parsed = match cached {
             Some(parsed) => parsed,
-            None => {
-                let parsed = Arc::new(Self::parse(&info.definition)?);
-                self.machines
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(arn.to_owned(), parsed.clone());
-                parsed
-            }
+            None => self.cache_machine(arn, Self::parse(&info.definition)?),
         };
         Ok((info, parsed))
     }
@@ -415,12 +410,7 @@ impl Twin {
         machine: Arc<StateMachine>,
         restart: Option<(ResumePoint, Restart)>,
     ) -> ControlResult<()> {
-        let recorded = self
-            .db
-            .events(&info.arn)
-            .map_err(db_error)?
-            .last()
-            .map_or(0, |e| e.id);
+        let recorded = self.db.last_event_id(&info.arn).map_err(db_error)?;
         let restarted = restart.is_some() || recorded > 0;
         // A restarted walk's own ExecutionStarted (its event 1) is not recorded again, so its
         // event 2 follows the last recorded one.
@@ -538,8 +528,7 @@ impl Twin {
         event_type: EventType,
         details: Option<EventDetails>,
     ) -> ControlResult<()> {
-        let events = self.db.events(arn).map_err(db_error)?;
-        let last = events.last().map_or(0, |e| e.id);
+        let last = self.db.last_event_id(arn).map_err(db_error)?;
         let event = HistoryEvent {
             timestamp: now(),
             event_type,
