@@ -83,6 +83,8 @@ pub(crate) enum Kind {
 #[derive(Debug)]
 pub(crate) struct LambdaDef {
     pub params: Vec<String>,
+    /// `<n-n:n>` after the parameters: checked on every call.
+    pub signature: Option<crate::signature::Signature>,
     pub body: Node,
 }
 

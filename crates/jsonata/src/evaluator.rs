@@ -14,6 +14,17 @@ use crate::functions;
 use crate::stack::StackGuard;
 use crate::value::{deep_equal, ArrayFlags, Function, Object, Value};
 
+/// The context item a function call sees: the top-level input array stands for its first
+/// item, as `$` does.
+fn context_item(input: &Value) -> Value {
+    match input {
+        Value::Array(items, f) if f.outer_wrapper => {
+            items.first().cloned().unwrap_or(Value::Undefined)
+        }
+        other => other.clone(),
+    }
+}
+
 /// A variable scope: blocks and lambda calls open a child; `:=` binds in the innermost.
 #[derive(Debug, Default)]
 pub(crate) struct Scope {
@@ -861,6 +872,9 @@ impl Evaluator {
                 scope,
                 input: captured,
             } => {
+                if let Some(signature) = &def.signature {
+                    args = signature.validate(args, &context_item(input), "lambda", pos)?;
+                }
                 let inner = Scope::child(scope);
                 for (i, name) in def.params.iter().enumerate() {
                     inner.bind(name, args.get(i).cloned().unwrap_or(Value::Undefined));
@@ -868,39 +882,11 @@ impl Evaluator {
                 self.eval(&def.body, captured, &inner)
             }
             Function::Builtin(b) => {
-                if b.context && args.len() < b.min_args {
-                    // The context item, unwrapped if it is the top-level input array.
-                    args.insert(
-                        0,
-                        match input {
-                            Value::Array(items, f) if f.outer_wrapper => {
-                                items.first().cloned().unwrap_or(Value::Undefined)
-                            }
-                            other => other.clone(),
-                        },
-                    );
-                }
-                if args.len() < b.min_args {
-                    return Err(Error::type_error(
-                        "T0410",
-                        pos,
-                        format!(
-                            "Argument {} of function \"{}\" does not match function signature",
-                            args.len() + 1,
-                            b.name
-                        ),
-                    ));
-                }
-                if args.len() > b.max_args {
-                    return Err(Error::type_error(
-                        "T0410",
-                        pos,
-                        format!(
-                            "Argument {} of function \"{}\" does not match function signature",
-                            b.max_args + 1,
-                            b.name
-                        ),
-                    ));
+                match functions::signatures::signature(b.name) {
+                    Some(signature) => {
+                        args = signature.validate(args, &context_item(input), b.name, pos)?;
+                    }
+                    None => b.check_arguments(&mut args, input, pos)?,
                 }
                 (b.func)(self, &mut functions::Args::new(b.name, args, input, pos))
             }

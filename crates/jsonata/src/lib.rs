@@ -17,6 +17,7 @@ mod functions;
 mod lexer;
 mod parser;
 mod pattern;
+mod signature;
 mod stack;
 mod value;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::ast::{Kind, LambdaDef, Node, SortTerm};
 use crate::error::Error;
 use crate::lexer::{tokenize, Tok, Token};
+use crate::signature::Signature;
 use crate::stack::StackGuard;
 
 pub(crate) fn parse(src: &str) -> Result<Node, Error> {
@@ -231,35 +232,53 @@ impl Parser {
             self.advance();
         }
         self.expect(")")?;
-        // A type signature `<...>` is accepted and, for now, not enforced.
-        if self.is_op("<") {
-            let mut depth = 0usize;
-            loop {
-                let t = self.advance();
-                match t.tok {
-                    Tok::Op("<") => depth += 1,
-                    Tok::Op(">") => depth -= 1,
-                    Tok::End => {
-                        return Err(Error::syntax(
-                            "S0401",
-                            t.position,
-                            "Type signature is not terminated",
-                        ))
-                    }
-                    _ => {}
-                }
-                if depth == 0 {
-                    break;
-                }
-            }
-        }
+        let signature = if self.is_op("<") {
+            Some(self.signature()?)
+        } else {
+            None
+        };
         self.expect("{")?;
         let body = self.expression(0)?;
         self.expect("}")?;
         Ok(Node::new(
-            Kind::Lambda(Arc::new(LambdaDef { params, body })),
+            Kind::Lambda(Arc::new(LambdaDef {
+                params,
+                signature,
+                body,
+            })),
             pos,
         ))
+    }
+
+    /// A lambda's `<…>` type signature, read back from its tokens up to the matching `>`.
+    fn signature(&mut self) -> Result<Signature, Error> {
+        let start = self.peek().position;
+        let mut text = String::new();
+        let mut depth = 0usize;
+        loop {
+            let t = self.advance();
+            match &t.tok {
+                Tok::Op(op) => {
+                    match *op {
+                        "<" => depth += 1,
+                        ">" => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    text.push_str(op);
+                }
+                Tok::Name(name) => text.push_str(name),
+                _ => {
+                    return Err(Error::syntax(
+                        "S0401",
+                        t.position,
+                        "Type signature is not terminated",
+                    ))
+                }
+            }
+            if depth == 0 {
+                return Signature::parse(&text, start);
+            }
+        }
     }
 
     fn led(&mut self, t: Token, left: Node) -> Result<Node, Error> {

@@ -5,7 +5,7 @@ mod support;
 
 use leadline_jsonata::Expression;
 use serde_json::json;
-use support::{check, eq, invoice, person};
+use support::{check, eq, fails, invoice, person};
 
 fn numbers() -> serde_json::Value {
     json!({"Numbers": [1, 2.4, 3.5, 10, 20.9, 30]})
@@ -139,6 +139,54 @@ fn programming_constructs() {
         r#"Account.Order.Product.(Price < 50 ? "Cheap" : "Expensive")"#,
         &invoice(),
         Some(json!(["Cheap", "Cheap", "Cheap", "Expensive"])),
+    );
+}
+
+/// "Function signatures" (docs.jsonata.org/programming): a lambda's `<…>` types its
+/// arguments; `-` takes a missing one from the context, an array parameter wraps a single
+/// value. Expected values are jsonata-js's (its test suite, function-signatures).
+#[test]
+fn lambda_signatures() {
+    eq("λ($arg)<b:b>{$not($arg)}(true)", json!(false));
+    eq("function($x,$y)<n-n:n>{$x+$y}(2, 6)", json!(8));
+    eq(
+        "[1..5].function($x,$y)<n-n:n>{$x+$y}(6)",
+        json!([7, 8, 9, 10, 11]),
+    );
+    check(
+        "Account.Order.Product.Description.Colour.λ($str)<s->{$uppercase($str)}()",
+        &invoice(),
+        Some(json!(["PURPLE", "ORANGE", "PURPLE", "BLACK"])),
+    );
+    eq(
+        r#"λ($arr, $sep)<a<s>s?:s>{$join($arr, $sep)}("a", "-")"#,
+        json!("a"),
+    );
+    eq("λ($arr)<a<a<n>>>{$arr}([[1]])", json!([[1]]));
+    eq(r#"λ($num)<(ns)-:n>{$number($num)}("5")"#, json!(5));
+    let n = json!(null);
+    assert_eq!(
+        fails(r#"λ($arg1, $arg2)<nn:a>{[$arg1, $arg2]}(1, "2")"#, &n),
+        "T0410"
+    );
+    assert_eq!(
+        fails("λ($arg1, $arg2)<nn:a>{[$arg1, $arg2]}(1, 3, 2)", &n),
+        "T0410"
+    );
+    assert_eq!(fails(r#"λ($arr)<a<n>>{$arr}([1, 2, "3"])"#, &n), "T0412");
+    assert_eq!(
+        fails(r#"($fun := λ($arr)<a<n>>{$arr}; $fun("f"))"#, &n),
+        "T0412"
+    );
+    assert_eq!(fails("λ($arg)<n<n>>{$arg}(5)", &n), "S0401");
+    assert_eq!(fails("λ($arr)<(sa<n>)>>{$arr}([[1]])", &n), "S0402");
+    // A recursive call is checked too.
+    assert_eq!(
+        fails(
+            "($f := function($s, $x)<sn:s>{ $x > 0 ? $f([$s, $s], $x - 1) : $s }; $f('a', 2))",
+            &n
+        ),
+        "T0410"
     );
 }
 

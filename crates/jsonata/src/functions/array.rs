@@ -85,7 +85,10 @@ fn distinct(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
 
 /// `$zip` takes any number of arrays; the result is as long as the shortest.
 fn zip(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
-    let arrays: Vec<Vec<Value>> = (0..).map_while(|i| a.array(i)).collect();
+    // A missing argument is an empty array, so it empties the result.
+    let arrays: Vec<Vec<Value>> = (0..a.count())
+        .map(|i| a.array(i).unwrap_or_default())
+        .collect();
     let len = arrays.iter().map(Vec::len).min().unwrap_or(0);
     Ok(Value::array(
         (0..len)

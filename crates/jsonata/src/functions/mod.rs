@@ -11,6 +11,7 @@ pub(crate) mod hof;
 pub(crate) mod numeric;
 pub(crate) mod object;
 pub(crate) mod picture;
+pub(crate) mod signatures;
 pub(crate) mod string;
 
 use std::rc::Rc;
@@ -39,6 +40,37 @@ pub(crate) struct Builtin {
 impl std::fmt::Debug for Builtin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "${}", self.name)
+    }
+}
+
+impl Builtin {
+    /// The argument count check for functions without a signature, with the context item
+    /// standing in for a missing first argument of a `context` function.
+    pub fn check_arguments(
+        &self,
+        args: &mut Vec<Value>,
+        input: &Value,
+        position: usize,
+    ) -> Result<(), Error> {
+        if self.context && args.len() < self.min_args {
+            args.insert(0, input.clone());
+        }
+        let wrong = if args.len() < self.min_args {
+            args.len()
+        } else if args.len() > self.max_args {
+            self.max_args
+        } else {
+            return Ok(());
+        };
+        Err(Error::type_error(
+            "T0410",
+            position,
+            format!(
+                "Argument {} of function \"{}\" does not match function signature",
+                wrong + 1,
+                self.name
+            ),
+        ))
     }
 }
 
@@ -95,6 +127,11 @@ impl<'a> Args<'a> {
             input,
             position,
         }
+    }
+
+    /// How many arguments were passed (after the signature check).
+    pub fn count(&self) -> usize {
+        self.values.len()
     }
 
     pub fn value(&self, i: usize) -> Value {
