@@ -30,6 +30,16 @@ pub mod names {
 pub struct StatesError {
     pub error: String,
     pub cause: String,
+    /// Set while an `EvaluationFailed` event is still owed for this error: AWS records one
+    /// for a failing JSONata evaluation, in the state where it failed, before Retry/Catch.
+    evaluation: Option<Evaluation>,
+}
+
+/// Where a JSONata evaluation failed: the state's field (`Output`, `Arguments`, `Assign`,
+/// `Condition`, ...), when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub location: Option<String>,
 }
 
 impl StatesError {
@@ -37,7 +47,22 @@ impl StatesError {
         Self {
             error: error.into(),
             cause: cause.into(),
+            evaluation: None,
         }
+    }
+
+    /// A `States.QueryEvaluationError` that owes an `EvaluationFailed` event.
+    pub fn query_evaluation(cause: impl Into<String>, location: Option<String>) -> Self {
+        Self {
+            evaluation: Some(Evaluation { location }),
+            ..Self::new(names::QUERY_EVALUATION_ERROR, cause)
+        }
+    }
+
+    /// The pending evaluation failure, handed over once: whoever records the
+    /// `EvaluationFailed` event takes it, so outer states do not record it again.
+    pub fn take_evaluation(&mut self) -> Option<Evaluation> {
+        self.evaluation.take()
     }
 
     pub fn runtime(cause: impl Into<String>) -> Self {

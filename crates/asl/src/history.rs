@@ -66,6 +66,8 @@ pub enum EventType {
     MapRunSucceeded,
     MapRunFailed,
     MapRunAborted,
+    /// A JSONata expression failed (JSONata states only); precedes the Retry/Catch outcome.
+    EvaluationFailed,
 }
 
 impl EventType {
@@ -216,6 +218,19 @@ pub struct ActivityStartedDetails {
     pub worker_name: Option<String>,
 }
 
+/// `EvaluationFailedEventDetails`: which state and which of its fields failed, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluationFailedDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub state: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MapStateStartedDetails {
@@ -268,6 +283,7 @@ pub enum EventDetails {
     MapIterationAbortedEventDetails(MapIterationDetails),
     MapRunStartedEventDetails(MapRunStartedDetails),
     MapRunFailedEventDetails(ErrorDetails),
+    EvaluationFailedEventDetails(EvaluationFailedDetails),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,6 +329,37 @@ mod tests {
             serde_json::json!({
                 "timestamp": 1.5, "type": "PassStateEntered", "id": 2, "previousEventId": 0,
                 "stateEnteredEventDetails": {"name": "A", "input": "{}", "inputDetails": {"truncated": false}}
+            })
+        );
+        let back: HistoryEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn evaluation_failed_serializes_like_aws() {
+        let event = HistoryEvent {
+            timestamp: 2.0,
+            event_type: EventType::EvaluationFailed,
+            id: 3,
+            previous_event_id: 2,
+            details: Some(EventDetails::EvaluationFailedEventDetails(
+                EvaluationFailedDetails {
+                    error: Some("States.QueryEvaluationError".into()),
+                    cause: Some("why".into()),
+                    location: Some("Output".into()),
+                    state: "A".into(),
+                },
+            )),
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "timestamp": 2.0, "type": "EvaluationFailed", "id": 3, "previousEventId": 2,
+                "evaluationFailedEventDetails": {
+                    "error": "States.QueryEvaluationError", "cause": "why",
+                    "location": "Output", "state": "A"
+                }
             })
         );
         let back: HistoryEvent = serde_json::from_value(json).unwrap();

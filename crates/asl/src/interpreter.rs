@@ -7,7 +7,6 @@
 //! `…StateEntered` events plus `Assign` records carry.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,7 +26,7 @@ use crate::error::{names, StatesError};
 use crate::history::*;
 use crate::jsonata::{Query, States};
 use crate::model::*;
-use crate::payload::{Env, LazyContext, Template, Variables};
+use crate::payload::{json_len, Env, LazyContext, Template, Variables};
 use crate::timestamp;
 
 mod branches;
@@ -35,6 +34,13 @@ mod task;
 
 /// AWS's payload quota for state input, output and task results (256 KiB).
 pub const PAYLOAD_LIMIT: usize = 256 * 1024;
+
+/// The guide's limits on workflow variables ("Passing data between states with variables",
+/// variable limits): one variable's value, all the values of one `Assign` field together,
+/// and all the variables an execution stores, each as compact JSON (UTF-8 bytes).
+pub const VARIABLE_LIMIT: usize = 256 * 1024;
+pub const ASSIGN_LIMIT: usize = 256 * 1024;
+pub const VARIABLES_TOTAL_LIMIT: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -360,23 +366,6 @@ impl Engine {
     }
 }
 
-fn json_len(value: &Value) -> usize {
-    struct Counter(usize);
-    impl Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing to a counter cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
-}
-
 fn runtime_in_state(state: &str, entered: u64, detail: impl std::fmt::Display) -> StatesError {
     StatesError::runtime(format!(
         "An error occurred while executing the state '{state}' (entered at the event id #{entered}). {detail}"
@@ -385,13 +374,11 @@ fn runtime_in_state(state: &str, entered: u64, detail: impl std::fmt::Display) -
 
 /// Prefixes a `States.Runtime` or `States.QueryEvaluationError` cause with the state and its
 /// entry event, as AWS does.
-fn in_state(error: StatesError, info: &ContextInfo<'_>) -> StatesError {
+fn in_state(mut error: StatesError, info: &ContextInfo<'_>) -> StatesError {
     if error.error == names::RUNTIME || error.error == names::QUERY_EVALUATION_ERROR {
-        let prefixed = runtime_in_state(info.state_name, info.entered_event, error.cause);
-        StatesError::new(error.error, prefixed.cause)
-    } else {
-        error
+        error.cause = runtime_in_state(info.state_name, info.entered_event, &error.cause).cause;
     }
+    error
 }
 
 fn positive_seconds(value: &Value) -> Option<u64> {
@@ -581,22 +568,67 @@ impl Run<'_> {
         for template in templates.iter().filter_map(|t| t.as_ref()) {
             evaluated.push(self.template(template, data, &frame.vars, info)?);
         }
-        Ok(Self::set_variables(frame, evaluated))
+        Self::set_variables(info.state_name, frame, evaluated)
     }
 
     /// Sets evaluated `Assign` objects in order (a later one wins); returns what AWS lists as
-    /// `assignedVariables`.
-    fn set_variables(frame: &mut Frame, evaluated: Vec<Value>) -> BTreeMap<String, String> {
-        let mut assigned = BTreeMap::new();
+    /// `assignedVariables`. Nothing is set when a variable limit would be exceeded: the
+    /// state fails with `States.DataLimitExceeded` instead.
+    fn set_variables(
+        state: &str,
+        frame: &mut Frame,
+        evaluated: Vec<Value>,
+    ) -> Result<BTreeMap<String, String>, StatesError> {
+        let exceeded = |what: String| {
+            StatesError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!("The state '{state}' {what} exceeding the maximum number of bytes service limit."),
+            )
+        };
+        // (name, value, its JSON text) in assignment order.
+        let mut assignments: Vec<(String, Value, String)> = Vec::new();
         for values in evaluated {
-            if let Value::Object(fields) = values {
-                for (k, v) in fields {
-                    assigned.insert(k.clone(), v.to_string());
-                    frame.vars.set(k, v);
+            let Value::Object(fields) = values else {
+                continue;
+            };
+            let mut combined = 0usize;
+            for (name, value) in fields {
+                let text = value.to_string();
+                if text.len() > VARIABLE_LIMIT {
+                    return Err(exceeded(format!(
+                        "assigned the variable '{name}' a value of {} bytes, a size",
+                        text.len()
+                    )));
                 }
+                combined += text.len();
+                assignments.push((name, value, text));
+            }
+            if combined > ASSIGN_LIMIT {
+                return Err(exceeded(format!(
+                    "assigned variables of {combined} bytes in one Assign, a combined size"
+                )));
             }
         }
-        assigned
+        // Only the last assignment of a name is stored.
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (index, (name, _, _)) in assignments.iter().enumerate() {
+            last.insert(name, index);
+        }
+        let mut total = frame.vars.stored_bytes();
+        for (name, &index) in &last {
+            total = total - frame.vars.local_bytes_of(name) + assignments[index].2.len();
+        }
+        if total > VARIABLES_TOTAL_LIMIT {
+            return Err(exceeded(format!(
+                "brought the variables stored in the execution to {total} bytes, a total size"
+            )));
+        }
+        let mut assigned = BTreeMap::new();
+        for (name, value, text) in assignments {
+            frame.vars.set_sized(name.clone(), value, text.len());
+            assigned.insert(name, text);
+        }
+        Ok(assigned)
     }
 
     fn walk<'a>(
@@ -628,6 +660,36 @@ impl Run<'_> {
     }
 
     async fn run_state(
+        &self,
+        state: &State,
+        raw: Value,
+        frame: &mut Frame,
+    ) -> Result<Step, StatesError> {
+        let mut result = self.run_state_body(state, raw, frame).await;
+        if let Err(e) = &mut result {
+            self.evaluation_failed(&state.name, frame, e);
+        }
+        result
+    }
+
+    /// Records the `EvaluationFailed` event `error` still owes, as the state's latest event;
+    /// AWS writes it where the expression failed, before the Retry/Catch or failure outcome.
+    fn evaluation_failed(&self, state: &str, frame: &mut Frame, error: &mut StatesError) {
+        let Some(evaluation) = error.take_evaluation() else {
+            return;
+        };
+        let details = EvaluationFailedDetails {
+            error: Some(error.error.clone()),
+            cause: Some(error.cause.clone()),
+            location: evaluation.location,
+            state: state.to_owned(),
+        };
+        frame.last_event = self.event(frame.last_event, EventType::EvaluationFailed, || {
+            Some(EventDetails::EvaluationFailedEventDetails(details))
+        });
+    }
+
+    async fn run_state_body(
         &self,
         state: &State,
         raw: Value,
@@ -912,7 +974,10 @@ impl Run<'_> {
             };
             Ok((assigned, output))
         })?;
-        Ok((output, Self::set_variables(frame, assigned)))
+        Ok((
+            output,
+            Self::set_variables(info.state_name, frame, assigned)?,
+        ))
     }
 
     /// A JSONata Choice: the first rule whose `Condition` is true decides the next state; its
@@ -966,7 +1031,11 @@ impl Run<'_> {
             };
             Ok((next, assigned, output))
         })?;
-        Ok((next, output, Self::set_variables(frame, assigned)))
+        Ok((
+            next,
+            output,
+            Self::set_variables(info.state_name, frame, assigned)?,
+        ))
     }
 
     fn finish(
@@ -1032,12 +1101,13 @@ impl Run<'_> {
                     "retry wrapper used on a state without Retry",
                 )),
             };
-            let error = match attempt {
+            let mut error = match attempt {
                 Ok((output, assigned)) => {
                     return self.finish(state, frame, state.transition.clone(), output, assigned)
                 }
                 Err(e) => e,
             };
+            self.evaluation_failed(&state.name, frame, &mut error);
             // The first retrier whose ErrorEquals matches decides; an exhausted one
             // does not hand over to later retriers (ASL spec, "Retry").
             if let Some(index) = state
@@ -1090,7 +1160,10 @@ impl Run<'_> {
                             };
                             Ok((assigned, output))
                         })?;
-                    (output, Self::set_variables(frame, assigned))
+                    (
+                        output,
+                        Self::set_variables(info.state_name, frame, assigned)?,
+                    )
                 } else {
                     let assigned = self.assign(&catcher.assign, &error_output, frame, &info)?;
                     let output =

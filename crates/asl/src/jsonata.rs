@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use leadline_jsonata::{Context, Expression, Input};
 use serde_json::{Map, Value};
 
-use crate::error::{names, DiagnosticCode, StatesError};
+use crate::error::{DiagnosticCode, StatesError};
 use crate::payload::{LazyContext, Variables};
 
 /// One `{% … %}` expression and the field it sits in (`Output/a/b[0]`, `Choices[1]/Condition`).
@@ -109,13 +109,27 @@ impl Query {
 
     /// `States.QueryEvaluationError` about this expression: `what` follows its field.
     pub fn error(&self, what: impl std::fmt::Display) -> StatesError {
-        StatesError::new(
-            names::QUERY_EVALUATION_ERROR,
+        StatesError::query_evaluation(
             format!(
                 "The JSONata expression '{}' specified for the field '{}' {what}",
                 self.source, self.field
             ),
+            Some(self.location().to_owned()),
         )
+    }
+
+    /// The state field the expression belongs to, as `EvaluationFailed` names it: `Output`
+    /// for `Output/a/b[0]`, `Condition` for `Choices[1]/Condition`, `Assign` for
+    /// `Catch[0]/Assign/x`, `MaxItemsPerBatch` for `ItemBatcher/MaxItemsPerBatch`.
+    pub fn location(&self) -> &str {
+        let mut field = self.field.as_str();
+        for prefix in ["Choices[", "Catch["] {
+            if let Some((_, inner)) = field.strip_prefix(prefix).and_then(|r| r.split_once("]/")) {
+                field = inner;
+            }
+        }
+        let field = field.strip_prefix("ItemBatcher/").unwrap_or(field);
+        field.split(['/', '[']).next().unwrap_or(field)
     }
 }
 

@@ -158,10 +158,16 @@ impl Template {
 
 /// Workflow variables visible to a state: its own scope's, then the enclosing ones'
 /// (a Map or Parallel body reads outer variables but its assignments stay inside).
+///
+/// The serialized size of every value is kept as it is set, so the execution-wide limit on
+/// stored variables is checked without serializing them all again on each `Assign`.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
     local: HashMap<String, Value>,
     outer: Option<Arc<HashMap<String, Value>>>,
+    local_sizes: HashMap<String, usize>,
+    local_bytes: usize,
+    outer_bytes: usize,
 }
 
 impl Variables {
@@ -172,22 +178,48 @@ impl Variables {
     }
 
     pub fn set(&mut self, name: String, value: Value) {
+        let size = json_len(&value);
+        self.set_sized(name, value, size);
+    }
+
+    /// `set` for a value whose serialized size (`json_len`) the caller has measured already.
+    pub fn set_sized(&mut self, name: String, value: Value, size: usize) {
+        let replaced = self.local_sizes.insert(name.clone(), size).unwrap_or(0);
+        self.local_bytes = self.local_bytes - replaced + size;
         self.local.insert(name, value);
+    }
+
+    /// Serialized bytes of every variable this scope holds, its own and the outer ones.
+    pub fn stored_bytes(&self) -> usize {
+        self.outer_bytes + self.local_bytes
+    }
+
+    /// Serialized bytes of `name`'s value in this scope's own variables (0 if unset here):
+    /// what assigning it again frees.
+    pub fn local_bytes_of(&self, name: &str) -> usize {
+        self.local_sizes.get(name).copied().unwrap_or(0)
     }
 
     /// The scope for a nested Parallel branch or Map iteration.
     pub fn child(&self) -> Variables {
         if self.local.is_empty() {
             return Variables {
-                local: HashMap::new(),
                 outer: self.outer.clone(),
+                outer_bytes: self.outer_bytes,
+                ..Variables::default()
             };
         }
         let mut all = self.outer.as_deref().cloned().unwrap_or_default();
-        all.extend(self.local.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut outer_bytes = self.stored_bytes();
+        for (k, v) in &self.local {
+            if let Some(shadowed) = all.insert(k.clone(), v.clone()) {
+                outer_bytes -= json_len(&shadowed);
+            }
+        }
         Variables {
-            local: HashMap::new(),
             outer: Some(Arc::new(all)),
+            outer_bytes,
+            ..Variables::default()
         }
     }
 
@@ -195,6 +227,24 @@ impl Variables {
     pub fn locals(&self) -> &HashMap<String, Value> {
         &self.local
     }
+}
+
+/// The size of `value` serialized as compact JSON, in bytes (UTF-8), without building the text.
+pub fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// The context object, built only when a path actually reads `$$`.

@@ -383,7 +383,8 @@ impl Checker {
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_alphanumeric() || c == '_')
-                && name.len() <= 80;
+                // 80 characters, not bytes: names may be any Unicode letters.
+                && name.chars().count() <= 80;
             if !valid {
                 self.schema(
                     format!("{here}/{}", escape(key)),

@@ -6,6 +6,7 @@ mod conformance {
     mod choice;
     pub mod common;
     mod errors;
+    mod evaluation_failed;
     mod history;
     mod intrinsics;
     mod io_processing;
@@ -13,4 +14,5 @@ mod conformance {
     mod map_parallel;
     mod tasks;
     mod validate;
+    mod variable_limits;
 }

@@ -159,11 +159,11 @@ impl Run<'_> {
                             Some(q) => q.error(format!(
                                 "must evaluate to a JSON array, but returned {other}."
                             )),
-                            None => StatesError::new(
-                                names::QUERY_EVALUATION_ERROR,
+                            None => StatesError::query_evaluation(
                                 format!(
                                     "The Map state's Items must be a JSON array. Found: {other}"
                                 ),
+                                Some("Items".into()),
                             ),
                         };
                         return Err(in_state(cause, info));

@@ -423,6 +423,20 @@ fn variable_names_and_the_reserved_states() {
 }
 
 #[test]
+fn variable_names_are_at_most_80_characters_of_any_script() {
+    // Variables guide: a name is at most 80 characters; letters need not be ASCII.
+    let long = "a".repeat(81);
+    let accented = "é".repeat(80);
+    let p = problems(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {(long.clone()): 1, (accented.clone()): 2, "übung_1": 3}, "End": true}}}));
+    assert!(
+        has(&p, &format!("'{long}' is not a valid variable name")),
+        "{p:#?}"
+    );
+    assert!(!has(&p, &accented) && !has(&p, "übung_1"), "{p:#?}");
+}
+
+#[test]
 fn catchers_follow_their_states_query_language() {
     let p = problems(json!({"StartAt": "A", "States": {
         "A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Catch": [
