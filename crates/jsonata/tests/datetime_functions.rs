@@ -138,7 +138,40 @@ fn from_millis_with_pictures_and_zones() {
     );
     assert_eq!(fails("$fromMillis(0, '[Q]')", &json!(null)), "D3132");
     assert_eq!(fails("$fromMillis(0, '[Y')", &json!(null)), "D3135");
-    assert_eq!(fails("$fromMillis(0, '[w]')", &json!(null)), "T0410");
+}
+
+#[test]
+fn week_of_month() {
+    // jsonata-js test suite, function-fromMillis: `[w]` counts weeks from Monday, week 1 of a
+    // month holding its first Thursday; `[x]` is the month those weeks belong to.
+    let cases = [
+        (1359460800000i64, "Week: 5 of January"), // Tue 29 Jan 2013
+        (1359633600000, "Week: 5 of January"),    // Thu 31 Jan 2013
+        (1359720000000, "Week: 5 of January"),    // Fri 1 Feb 2013
+        (1514808000000, "Week: 1 of January"),    // Mon 1 Jan 2018
+        (1483272000000, "Week: 5 of December"),   // Sun 1 Jan 2017
+        (1533038400000, "Week: 1 of August"),     // Tue 31 Jul 2018
+        (1419940800000, "Week: 1 of January"),    // Tue 30 Dec 2014
+    ];
+    for (millis, expected) in cases {
+        assert_eq!(
+            at(&format!("$fromMillis({millis}, 'Week: [w] of [xNn]')"), 0),
+            Some(json!(expected)),
+            "{millis}"
+        );
+    }
+    // Thursday 1 January 1970 is in the first week of January (the week from Monday 29
+    // December 1969 holds the month's first Thursday).
+    eq("$fromMillis(0, '[w] [x] [X]')", json!("1 1 1970"));
+    // Reading a date back from week components is not supported, as in jsonata-js.
+    assert_eq!(
+        fails("$toMillis('2018-3-2-5', '[X]-[x]-[w]-[F1]')", &json!(null)),
+        "D3136"
+    );
+    assert_eq!(
+        fails("$toMillis('2018-32-5', '[X]-[W]-[F1]')", &json!(null)),
+        "D3136"
+    );
 }
 
 #[test]
@@ -146,7 +179,11 @@ fn format_integer_ordinals() {
     // docs.jsonata.org, $formatInteger: `;o` writes ordinals.
     eq("$formatInteger(2, 'w;o')", json!("second"));
     eq("$formatInteger(21, '1;o')", json!("21st"));
-    eq("$formatInteger(112, '#;o')", json!("112th"));
+    eq("$formatInteger(28, '#0;o')", json!("28th"));
+    eq("$formatInteger(1234, '###0;o')", json!("1234th"));
+    // A decimal pattern needs a mandatory digit: '#' alone is a numbering sequence, which
+    // jsonata-js does not support.
+    assert_eq!(fails("$formatInteger(112, '#;o')", &json!(null)), "D3130");
     eq("$formatInteger(3, 'Ww;o')", json!("Third"));
     eq("$formatInteger(42, 'w;o')", json!("forty-second"));
 }

@@ -1,17 +1,26 @@
-//! Picture-driven number formatting. `$formatNumber`: XPath 3.1 `format-number` pictures
-//! (prefix, integer part with optional grouping, fraction part, exponent, suffix with `%` or
-//! per-mille; a second sub-picture after `;` for negative numbers), with the decimal-format
-//! options JSONata accepts. `$formatInteger`/`$parseInteger`: XPath `format-integer` pictures
-//! for decimal digits with grouping, words (`w`, `W`, `Ww`), roman numerals (`i`, `I`) and
-//! letters (`a`, `A`), with the `;o` (ordinal) modifier.
+//! Picture-driven number formatting, following jsonata-js 2.0 (which implements XPath F&O 3.1
+//! §4.7 `format-number` and §4.6 `format-integer`) down to its quirks, so that an expression
+//! gives here what it gives in the reference implementation.
+//!
+//! `$formatNumber`: a picture of up to two sub-pictures (positive `;` negative), each a prefix,
+//! an active part (mantissa digits with grouping and one decimal separator, optionally an
+//! exponent) and a suffix holding `%` or per-mille; validated with the D3080–D3093 errors;
+//! digits from the zero-digit's family. `$formatInteger`/`$parseInteger`: [`IntegerPicture`],
+//! decimal digit patterns of any Unicode digit family with regular or irregular grouping,
+//! words (`w`, `W`, `Ww`), roman numerals (`i`, `I`) and letters (`a`, `A`), `;o` for
+//! ordinals. [`IntegerPicture`] also formats and reads the integer components of date/time
+//! pictures (`super::picture`).
 
 use std::rc::Rc;
+use std::sync::OnceLock;
+
+use regex::Regex;
 
 use super::numeric::round_half_even;
 use super::{builtin, Args, Builtin};
 use crate::error::Error;
 use crate::evaluator::Evaluator;
-use crate::value::Value;
+use crate::value::{format_number as js_number_string, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
     builtin("formatNumber", 2, 3, true, 3, format_number),
@@ -19,7 +28,9 @@ pub(crate) const FUNCTIONS: &[Builtin] = &[
     builtin("parseInteger", 2, 2, true, 2, parse_integer),
 ];
 
-/// The decimal format: XPath's defaults, overridable through `$formatNumber`'s options.
+// ----------------------------------------------------------------------------- $formatNumber
+
+/// The decimal format: jsonata-js's defaults, overridable through `$formatNumber`'s options.
 struct Symbols {
     decimal: char,
     grouping: char,
@@ -71,113 +82,407 @@ impl Symbols {
         Ok(s)
     }
 
-    fn is_decimal_digit(&self, c: char) -> bool {
+    /// A member of the decimal digit family: the zero digit and the nine code points after it.
+    fn is_family(&self, c: char) -> bool {
         (c as u32).wrapping_sub(self.zero as u32) < 10
     }
 
+    /// A digit of the family or the optional-digit sign.
+    fn is_digit_sign(&self, c: char) -> bool {
+        self.is_family(c) || c == self.digit
+    }
+
+    /// jsonata-js's active characters: the digit family, the decimal, exponent and grouping
+    /// separators, the optional-digit sign and the pattern separator.
     fn is_active(&self, c: char) -> bool {
-        self.is_decimal_digit(c) || c == self.digit || c == self.decimal || c == self.grouping
+        self.is_digit_sign(c)
+            || c == self.decimal
+            || c == self.exponent
+            || c == self.grouping
+            || c == self.pattern
+    }
+
+    /// `digits` (ASCII, as Rust or JavaScript print numbers) in the zero digit's family.
+    fn in_family(&self, digits: &str) -> Vec<char> {
+        digits
+            .chars()
+            .map(|c| {
+                c.to_digit(10)
+                    .and_then(|d| char::from_u32(self.zero as u32 + d))
+                    .unwrap_or(c)
+            })
+            .collect()
     }
 }
 
-/// One analysed sub-picture.
-struct Picture {
+/// A sub-picture cut into its parts (F&O 4.7.3), the way jsonata-js's `splitParts` cuts it.
+struct SubPicture {
+    text: String,
+    chars: Vec<char>,
+    active: Vec<char>,
+    prefix: Vec<char>,
+    suffix: Vec<char>,
+    mantissa: Vec<char>,
+    exponent: Option<Vec<char>>,
+    integer: Vec<char>,
+    fraction: Vec<char>,
+}
+
+fn split_parts(text: &str, sym: &Symbols) -> SubPicture {
+    let chars: Vec<char> = text.chars().collect();
+    // The prefix ends, and the suffix starts, at an active character other than the exponent
+    // separator. (jsonata-js fails on a sub-picture without one; here it is all prefix, and
+    // validation refuses it for having no digit.)
+    let marks = |c: &char| sym.is_active(*c) && *c != sym.exponent;
+    let start = chars.iter().position(marks).unwrap_or(chars.len());
+    let end = chars
+        .iter()
+        .rposition(marks)
+        .map_or(chars.len(), |i| i + 1)
+        .max(start);
+    let active = chars[start..end].to_vec();
+    // jsonata-js looks for the exponent separator from the end of the prefix up to the start of
+    // the suffix, but cuts the active part at the index it found in the whole sub-picture: after
+    // a prefix the cut falls that many characters late. Kept, for the same results and errors.
+    let exponent_at = chars[start..]
+        .iter()
+        .position(|&c| c == sym.exponent)
+        .map(|i| i + start)
+        .filter(|&i| i <= end);
+    let (mantissa, exponent) = match exponent_at {
+        None => (active.clone(), None),
+        Some(i) => (
+            active[..i.min(active.len())].to_vec(),
+            Some(active.get(i + 1..).unwrap_or_default().to_vec()),
+        ),
+    };
+    let (integer, fraction) = match mantissa.iter().position(|&c| c == sym.decimal) {
+        // Without a decimal separator jsonata-js takes the suffix as the fractional part (it
+        // holds no digits, so this only matters to the checks that look for some).
+        None => (mantissa.clone(), chars[end..].to_vec()),
+        Some(d) => (mantissa[..d].to_vec(), mantissa[d + 1..].to_vec()),
+    };
+    SubPicture {
+        text: text.to_string(),
+        prefix: chars[..start].to_vec(),
+        suffix: chars[end..].to_vec(),
+        chars,
+        active,
+        mantissa,
+        exponent,
+        integer,
+        fraction,
+    }
+}
+
+/// The picture rules of F&O 4.7.3 as jsonata-js checks them: every rule is tested and the
+/// last one broken names the error.
+fn validate(p: &SubPicture, sym: &Symbols) -> Option<&'static str> {
+    let mut error = None;
+    let repeated = |s: &str| p.text.find(s) != p.text.rfind(s);
+    if p.text.find(sym.decimal) != p.text.rfind(sym.decimal) {
+        error = Some("D3081");
+    }
+    if repeated(&sym.percent) {
+        error = Some("D3082");
+    }
+    if repeated(&sym.per_mille) {
+        error = Some("D3083");
+    }
+    let scaled = p.text.contains(&sym.percent) || p.text.contains(&sym.per_mille);
+    if p.text.contains(&sym.percent) && p.text.contains(&sym.per_mille) {
+        error = Some("D3084");
+    }
+    if !p.mantissa.iter().any(|&c| sym.is_digit_sign(c)) {
+        error = Some("D3085");
+    }
+    if p.active.iter().any(|&c| !sym.is_active(c)) {
+        error = Some("D3086");
+    }
+    match p.chars.iter().position(|&c| c == sym.decimal) {
+        Some(d) => {
+            let before = d.checked_sub(1).and_then(|i| p.chars.get(i));
+            if before == Some(&sym.grouping) || p.chars.get(d + 1) == Some(&sym.grouping) {
+                error = Some("D3087");
+            }
+        }
+        None => {
+            if p.integer.last() == Some(&sym.grouping) {
+                error = Some("D3088");
+            }
+        }
+    }
+    if p.chars
+        .windows(2)
+        .any(|w| w[0] == sym.grouping && w[1] == sym.grouping)
+    {
+        error = Some("D3089");
+    }
+    if let Some(o) = p.integer.iter().position(|&c| c == sym.digit) {
+        if p.integer[..o].iter().any(|&c| sym.is_family(c)) {
+            error = Some("D3090");
+        }
+    }
+    if let Some(o) = p.fraction.iter().rposition(|&c| c == sym.digit) {
+        if p.fraction[o..].iter().any(|&c| sym.is_family(c)) {
+            error = Some("D3091");
+        }
+    }
+    if let Some(exponent) = &p.exponent {
+        if !exponent.is_empty() && scaled {
+            error = Some("D3092");
+        }
+        if exponent.is_empty() || exponent.iter().any(|&c| !sym.is_family(c)) {
+            error = Some("D3093");
+        }
+    }
+    error
+}
+
+fn picture_error(code: &'static str, position: usize) -> Error {
+    let message = match code {
+        "D3081" => "A sub-picture must not contain more than one instance of the 'decimal-separator' character",
+        "D3082" => "A sub-picture must not contain more than one instance of the 'percent' character",
+        "D3083" => "A sub-picture must not contain more than one instance of the 'per-mille' character",
+        "D3084" => "A sub-picture must not contain both a 'percent' and a 'per-mille' character",
+        "D3085" => "A sub-picture must contain at least one character that is either an 'optional digit character' or a member of the 'decimal digit family'",
+        "D3086" => "A sub-picture must not contain a passive character that is preceded by an active character and that is followed by another active character",
+        "D3087" => "A sub-picture must not contain a 'grouping-separator' character that appears adjacent to a 'decimal-separator' character",
+        "D3088" => "A sub-picture must not contain a 'grouping-separator' at the end of the integer part",
+        "D3089" => "A sub-picture must not contain two adjacent instances of the 'grouping-separator' character",
+        "D3090" => "The integer part of a sub-picture must not contain a member of the 'decimal digit family' that is followed by an instance of the 'optional digit character'",
+        "D3091" => "The fractional part of a sub-picture must not contain an instance of the 'optional digit character' that is followed by a member of the 'decimal digit family'",
+        "D3092" => "A sub-picture that contains a 'percent' or 'per-mille' character must not contain a character treated as an 'exponent-separator'",
+        _ => "The exponent part of a sub-picture must comprise only of one or more characters that are members of the 'decimal digit family'",
+    };
+    Error::dynamic(code, position, message)
+}
+
+/// What formatting needs from a sub-picture (F&O 4.7.4, jsonata-js's `analyse`).
+#[derive(Clone)]
+struct Layout {
+    text: String,
     prefix: String,
     suffix: String,
-    integer_min: usize,
-    /// Digits to the right of each grouping separator in the integer part.
+    /// Digit positions to the right of each grouping separator of the integer part, in picture
+    /// order, and their interval when they are regular (0 when not).
     integer_groups: Vec<usize>,
-    fraction_min: usize,
-    fraction_max: usize,
-    exponent_min: Option<usize>,
+    regular: usize,
+    /// Digit positions to the left of grouping separators in the fractional part.
+    fraction_groups: Vec<usize>,
+    min_integer: usize,
+    /// The mantissa's integer digits when there is an exponent: the picture's mandatory ones,
+    /// before the minimum is adjusted.
+    scaling: usize,
+    min_fraction: usize,
+    max_fraction: usize,
+    min_exponent: usize,
 }
 
-fn analyse(pic: &[char], sym: &Symbols, position: usize) -> Result<Picture, Error> {
-    let first = pic
-        .iter()
-        .position(|&c| sym.is_active(c))
-        .unwrap_or(pic.len());
-    let last = pic
-        .iter()
-        .rposition(|&c| sym.is_active(c))
-        .map_or(first, |i| i + 1);
-    let (prefix, active, suffix) = (
-        &pic[..first],
-        &pic[first..last.max(first)],
-        &pic[last.max(first)..],
-    );
-    // The exponent separator counts as active only between digits.
-    let (mantissa, exponent) = match active.iter().position(|&c| c == sym.exponent) {
-        Some(i) => (&active[..i], Some(&active[i + 1..])),
-        None => (active, None),
-    };
-    let (mantissa, exponent, suffix) = match (exponent, suffix.first()) {
-        (None, Some(&c))
-            if c == sym.exponent && suffix.get(1).is_some_and(|&d| sym.is_decimal_digit(d)) =>
-        {
-            let digits = suffix[1..]
-                .iter()
-                .take_while(|&&d| sym.is_decimal_digit(d))
-                .count();
-            (
-                mantissa,
-                Some(&suffix[1..1 + digits]),
-                &suffix[1 + digits..],
-            )
-        }
-        _ => (mantissa, exponent, suffix),
-    };
-    let decimals = mantissa.iter().filter(|&&c| c == sym.decimal).count();
-    if decimals > 1 {
-        return Err(Error::dynamic(
-            "D3081",
-            position,
-            "The sub-picture must not contain more than one decimal-separator",
-        ));
-    }
-    let (integer, fraction) = match mantissa.iter().position(|&c| c == sym.decimal) {
-        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
-        None => (mantissa, &[][..]),
-    };
-    let mut integer_groups = Vec::new();
-    let mut digits_right = 0;
-    for &c in integer.iter().rev() {
-        if c == sym.grouping {
-            integer_groups.push(digits_right);
+/// The digit counts beside each grouping separator: to its right (integer part) or to its left
+/// (fractional part). jsonata-js looks for every separator after the first one in the integer
+/// part, whichever part it is measuring; kept.
+fn grouping_positions(part: &[char], integer: &[char], to_left: bool, sym: &Symbols) -> Vec<usize> {
+    let mut positions = Vec::new();
+    let mut at = part.iter().position(|&c| c == sym.grouping);
+    while let Some(p) = at {
+        let p_in_part = p.min(part.len());
+        let side = if to_left {
+            &part[..p_in_part]
         } else {
-            digits_right += 1;
-        }
+            &part[p_in_part..]
+        };
+        positions.push(side.iter().filter(|&&c| sym.is_digit_sign(c)).count());
+        at = integer
+            .iter()
+            .skip(p + 1)
+            .position(|&c| c == sym.grouping)
+            .map(|i| i + p + 1);
     }
-    let mut integer_min = integer.iter().filter(|&&c| sym.is_decimal_digit(c)).count();
-    let mut fraction_min = fraction
-        .iter()
-        .filter(|&&c| sym.is_decimal_digit(c))
-        .count();
-    let mut fraction_max = fraction
-        .iter()
-        .filter(|&&c| sym.is_decimal_digit(c) || c == sym.digit)
-        .count();
-    let exponent_min = exponent.map(|e| e.iter().filter(|&&c| sym.is_decimal_digit(c)).count());
-    if integer_min == 0 && fraction_max == 0 {
-        if exponent_min.is_some() {
-            fraction_min = 1;
-            fraction_max = 1;
+    positions
+}
+
+/// The interval of regular grouping positions (every multiple of their greatest common divisor
+/// up to their count is one of them), or 0.
+fn regular_interval(positions: &[usize]) -> usize {
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 {
+            a
         } else {
-            integer_min = 1;
+            gcd(b, a % b)
         }
     }
-    if exponent_min.is_some() && integer_min == 0 && integer.contains(&sym.digit) {
-        integer_min = 1;
+    let Some(&first) = positions.first() else {
+        return 0;
+    };
+    let factor = positions.iter().skip(1).fold(first, |a, &b| gcd(a, b));
+    if (1..=positions.len()).all(|i| positions.contains(&(i * factor))) {
+        factor
+    } else {
+        0
     }
-    Ok(Picture {
-        prefix: prefix.iter().collect(),
-        suffix: suffix.iter().collect(),
-        integer_min,
+}
+
+fn layout(p: &SubPicture, sym: &Symbols) -> Layout {
+    let integer_groups = grouping_positions(&p.integer, &p.integer, false, sym);
+    let count = |part: &[char], f: &dyn Fn(char) -> bool| part.iter().filter(|&&c| f(c)).count();
+    let mut min_integer = count(&p.integer, &|c| sym.is_family(c));
+    let scaling = min_integer;
+    let mut min_fraction = count(&p.fraction, &|c| sym.is_family(c));
+    let mut max_fraction = count(&p.fraction, &|c| sym.is_digit_sign(c));
+    let has_exponent = p.exponent.is_some();
+    if min_integer == 0 && max_fraction == 0 {
+        if has_exponent {
+            min_fraction = 1;
+            max_fraction = 1;
+        } else {
+            min_integer = 1;
+        }
+    }
+    if has_exponent && min_integer == 0 && p.integer.contains(&sym.digit) {
+        min_integer = 1;
+    }
+    if min_integer == 0 && min_fraction == 0 {
+        min_fraction = 1;
+    }
+    Layout {
+        text: p.text.clone(),
+        prefix: p.prefix.iter().collect(),
+        suffix: p.suffix.iter().collect(),
+        regular: regular_interval(&integer_groups),
         integer_groups,
-        fraction_min,
-        fraction_max,
-        exponent_min,
-    })
+        fraction_groups: grouping_positions(&p.fraction, &p.integer, true, sym),
+        min_integer,
+        scaling,
+        min_fraction,
+        max_fraction,
+        min_exponent: p
+            .exponent
+            .as_ref()
+            .map_or(0, |e| count(e, &|c| sym.is_family(c))),
+    }
+}
+
+/// Where JavaScript's `slice` puts index `at` of a string of `len` characters: negative counts
+/// from the end, and both ends are clamped.
+fn js_slice_index(at: i64, len: usize) -> usize {
+    let len = len as i64;
+    (if at < 0 {
+        (len + at).max(0)
+    } else {
+        at.min(len)
+    }) as usize
+}
+
+fn index_of(s: &[char], c: char) -> i64 {
+    s.iter().position(|&x| x == c).map_or(-1, |i| i as i64)
+}
+
+/// `Math.abs(value).toFixed(dp)` in the zero digit's family (from 1e21 JavaScript writes the
+/// exponent form there too).
+fn to_fixed(value: f64, dp: usize, sym: &Symbols) -> Vec<char> {
+    let value = value.abs();
+    let text = if value >= 1e21 {
+        js_number_string(value)
+    } else {
+        format!("{value:.dp$}")
+    };
+    sym.in_family(&text)
+}
+
+impl Layout {
+    /// F&O 4.7.5 bullets 3–14 as jsonata-js performs them.
+    fn format(&self, n: f64, sym: &Symbols) -> String {
+        let adjusted = if self.text.contains(&sym.percent) {
+            n * 100.0
+        } else if self.text.contains(&sym.per_mille) {
+            n * 1000.0
+        } else {
+            n
+        };
+        // jsonata-js scales the signed number, and loops forever on zero or a negative number
+        // with an exponent; the magnitude is scaled here and zero keeps the exponent 0.
+        let mut mantissa = adjusted.abs();
+        let mut exponent = None;
+        if self.min_exponent > 0 {
+            let max = 10f64.powi(self.scaling as i32);
+            let min = 10f64.powi(self.scaling as i32 - 1);
+            let mut e = 0i32;
+            if mantissa != 0.0 && mantissa.is_finite() {
+                while mantissa < min {
+                    mantissa *= 10.0;
+                    e -= 1;
+                }
+                while mantissa > max {
+                    mantissa /= 10.0;
+                    e += 1;
+                }
+            }
+            exponent = Some(e);
+        }
+        let rounded = round_half_even(mantissa, self.max_fraction as i32);
+        let mut s = to_fixed(rounded, self.max_fraction, sym);
+        match s.iter().position(|&c| c == '.') {
+            Some(i) => s[i] = sym.decimal,
+            None => s.push(sym.decimal),
+        }
+        let leading = s.iter().take_while(|&&c| c == sym.zero).count();
+        s.drain(..leading);
+        while s.last() == Some(&sym.zero) {
+            s.pop();
+        }
+        // Bullets 8 and 9: pad to the minimum integer and fraction sizes.
+        let dp = index_of(&s, sym.decimal);
+        let pad_left = self.min_integer as i64 - dp;
+        let pad_right = self.min_fraction as i64 - (s.len() as i64 - dp - 1);
+        for _ in 0..pad_left {
+            s.insert(0, sym.zero);
+        }
+        for _ in 0..pad_right {
+            s.push(sym.zero);
+        }
+        // Bullet 10: integer grouping; irregular positions are inserted where the picture had
+        // them, even beyond the digits (JavaScript's slice then counts from the end).
+        let mut dp = index_of(&s, sym.decimal);
+        if self.regular > 0 {
+            let every = self.regular as i64;
+            for group in 1..=(dp - 1).div_euclid(every) {
+                let at = js_slice_index(dp - group * every, s.len());
+                s.insert(at, sym.grouping);
+            }
+        } else {
+            for &pos in &self.integer_groups {
+                let at = js_slice_index(dp - pos as i64, s.len());
+                s.insert(at, sym.grouping);
+                dp += 1;
+            }
+        }
+        // Bullet 11: fractional grouping.
+        let dp = index_of(&s, sym.decimal);
+        for &pos in &self.fraction_groups {
+            let at = js_slice_index(pos as i64 + dp + 1, s.len());
+            s.insert(at, sym.grouping);
+        }
+        // Bullet 12: no decimal separator without a fraction.
+        let dp = index_of(&s, sym.decimal);
+        if !self.text.contains(sym.decimal) || dp == s.len() as i64 - 1 {
+            s.pop();
+        }
+        let mut out: String = s.into_iter().collect();
+        // Bullet 13: the exponent.
+        if let Some(e) = exponent {
+            let mut digits = to_fixed(f64::from(e), 0, sym);
+            while digits.len() < self.min_exponent {
+                digits.insert(0, sym.zero);
+            }
+            out.push(sym.exponent);
+            if e < 0 {
+                out.push_str(&sym.minus);
+            }
+            out.extend(digits);
+        }
+        format!("{}{out}{}", self.prefix, self.suffix)
+    }
 }
 
 fn format_number(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
@@ -186,453 +491,552 @@ fn format_number(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     };
     let picture: Rc<str> = a.string(1)?.ok_or_else(|| a.mismatch(1))?;
     let sym = Symbols::from_options(a)?;
-    let parts: Vec<Vec<char>> = picture
-        .split(sym.pattern)
-        .map(|p| p.chars().collect())
-        .collect();
-    if parts.len() > 2 {
-        return Err(Error::dynamic("D3080", a.position, "The picture string must not contain more than one instance of the pattern-separator character"));
+    let texts: Vec<&str> = picture.split(sym.pattern).collect();
+    if texts.len() > 2 {
+        return Err(Error::dynamic(
+            "D3080",
+            a.position,
+            "The picture string must not contain more than one instance of the 'pattern-separator' character",
+        ));
     }
-    let positive = analyse(&parts[0], &sym, a.position)?;
+    let parts: Vec<SubPicture> = texts.iter().map(|t| split_parts(t, &sym)).collect();
+    for part in &parts {
+        if let Some(code) = validate(part, &sym) {
+            return Err(picture_error(code, a.position));
+        }
+    }
+    let positive = layout(&parts[0], &sym);
+    // Without a negative sub-picture, negative numbers take the positive one after a minus.
     let negative = match parts.get(1) {
-        Some(p) => Some(analyse(p, &sym, a.position)?),
-        None => None,
+        Some(p) => layout(p, &sym),
+        None => Layout {
+            prefix: format!("{}{}", sym.minus, positive.prefix),
+            ..positive.clone()
+        },
     };
-    let pic = match (&negative, n < 0.0) {
-        (Some(neg), true) => neg,
-        _ => &positive,
-    };
-    let mut value = n.abs();
-    let affixes = format!("{}{}", pic.prefix, pic.suffix);
-    if affixes.contains(sym.percent.as_str()) {
-        value *= 100.0;
-    } else if affixes.contains(sym.per_mille.as_str()) {
-        value *= 1000.0;
-    }
-    let mut exponent = 0i32;
-    if pic.exponent_min.is_some() && value != 0.0 {
-        let (lo, hi) = (
-            10f64.powi(pic.integer_min as i32 - 1),
-            10f64.powi(pic.integer_min as i32),
-        );
-        while value < lo {
-            value *= 10.0;
-            exponent -= 1;
-        }
-        while value >= hi {
-            value /= 10.0;
-            exponent += 1;
-        }
-    }
-    let rounded = round_half_even(value, pic.fraction_max as i32);
-    let text = format!("{rounded:.prec$}", prec = pic.fraction_max);
-    let (int_digits, frac_digits) = text.split_once('.').unwrap_or((&text, ""));
-    let mut integer: String = int_digits.trim_start_matches('0').to_string();
-    while integer.len() < pic.integer_min {
-        integer.insert(0, '0');
-    }
-    let mut fraction = frac_digits.to_string();
-    while fraction.len() > pic.fraction_min && fraction.ends_with('0') {
-        fraction.pop();
-    }
-    let integer = group(&integer, &pic.integer_groups, sym.grouping);
-    let mut out = integer;
-    if !fraction.is_empty() {
-        out.push(sym.decimal);
-        out.push_str(&fraction);
-    }
-    if let Some(min) = pic.exponent_min {
-        out.push(sym.exponent);
-        if exponent < 0 {
-            out.push_str(&sym.minus);
-        }
-        out.push_str(&format!("{:0>min$}", exponent.unsigned_abs()));
-    }
-    let out: String = out
-        .chars()
-        .map(|c| {
-            c.to_digit(10)
-                .and_then(|d| char::from_u32(sym.zero as u32 + d))
-                .unwrap_or(c)
-        })
-        .collect();
-    let minus = if n < 0.0 && negative.is_none() {
-        sym.minus.as_str()
-    } else {
-        ""
-    };
-    Ok(Value::string(format!(
-        "{minus}{}{out}{}",
-        pic.prefix, pic.suffix
-    )))
+    let pic = if n >= 0.0 { &positive } else { &negative };
+    Ok(Value::string(pic.format(n, &sym)))
 }
 
-/// Inserts grouping separators: every N digits when the picture's groups are regular (all
-/// multiples of the first), otherwise exactly where the picture put them.
-fn group(digits: &str, groups: &[usize], separator: char) -> String {
-    let Some(&first) = groups.first().filter(|&&g| g > 0) else {
-        return digits.to_string();
-    };
-    let regular = groups
-        .iter()
-        .enumerate()
-        .all(|(i, &g)| g == first * (i + 1));
-    let chars: Vec<char> = digits.chars().collect();
-    let mut out = String::new();
-    for (i, c) in chars.iter().enumerate() {
-        let from_right = chars.len() - i;
-        if i > 0
-            && (if regular {
-                from_right % first == 0
-            } else {
-                groups.contains(&from_right)
-            })
-        {
-            out.push(separator);
+// ------------------------------------------------------------ $formatInteger, $parseInteger
+
+/// The zero of every Unicode decimal digit family jsonata-js recognises in a decimal digit
+/// pattern (Basic Multilingual Plane only, as there).
+const DECIMAL_GROUPS: [u32; 37] = [
+    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
+];
+
+const FEW: [&str; 20] = [
+    "Zero",
+    "One",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Six",
+    "Seven",
+    "Eight",
+    "Nine",
+    "Ten",
+    "Eleven",
+    "Twelve",
+    "Thirteen",
+    "Fourteen",
+    "Fifteen",
+    "Sixteen",
+    "Seventeen",
+    "Eighteen",
+    "Nineteen",
+];
+const ORDINALS: [&str; 20] = [
+    "Zeroth",
+    "First",
+    "Second",
+    "Third",
+    "Fourth",
+    "Fifth",
+    "Sixth",
+    "Seventh",
+    "Eighth",
+    "Ninth",
+    "Tenth",
+    "Eleventh",
+    "Twelfth",
+    "Thirteenth",
+    "Fourteenth",
+    "Fifteenth",
+    "Sixteenth",
+    "Seventeenth",
+    "Eighteenth",
+    "Nineteenth",
+];
+/// jsonata-js's list ends with "Hundred", which thereby reads as 100 (and "hundreieth" too).
+const DECADES: [&str; 9] = [
+    "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred",
+];
+const MAGNITUDES: [&str; 4] = ["Thousand", "Million", "Billion", "Trillion"];
+const ROMAN: [(f64, &str); 13] = [
+    (1000.0, "m"),
+    (900.0, "cm"),
+    (500.0, "d"),
+    (400.0, "cd"),
+    (100.0, "c"),
+    (90.0, "xc"),
+    (50.0, "l"),
+    (40.0, "xl"),
+    (10.0, "x"),
+    (9.0, "ix"),
+    (5.0, "v"),
+    (4.0, "iv"),
+    (1.0, "i"),
+];
+/// jsonata-js writes roman numerals recursively, one call per numeral, and overflows its stack
+/// somewhere above ten million; refused here before the text grows that long.
+const ROMAN_LIMIT: f64 = 1e7;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Case {
+    Lower,
+    Upper,
+    Title,
+}
+
+/// A decimal digit pattern: digits of one family, `#`s and grouping separators.
+struct DecimalPattern {
+    /// The code point of the family's zero.
+    zero: u32,
+    mandatory: usize,
+    /// Each grouping separator with the number of digit signs to its right, rightmost first.
+    separators: Vec<(usize, char)>,
+    /// The interval when the separators are one character at regular positions, else 0.
+    regular: usize,
+}
+
+enum Primary {
+    Letters(Case),
+    Roman(Case),
+    Words(Case),
+    Decimal(DecimalPattern),
+    /// Any other token: a numbering sequence (such as `α`), which jsonata-js refuses (D3130)
+    /// when it is used.
+    Sequence(String),
+}
+
+/// An analysed `format-integer` picture (jsonata-js's `analyseIntegerPicture`): the primary
+/// token and whether the modifier asks for ordinals.
+pub(crate) struct IntegerPicture {
+    primary: Primary,
+    ordinal: bool,
+}
+
+impl IntegerPicture {
+    /// A whole picture: the primary token, then optionally `;` and a modifier starting with
+    /// `o` for ordinals (any other modifier is ignored, as jsonata-js ignores it).
+    fn analyse(picture: &str, position: usize) -> Result<Self, Error> {
+        match picture.rsplit_once(';') {
+            None => Self::token(picture, false, position),
+            Some((primary, modifier)) => Self::token(primary, modifier.starts_with('o'), position),
         }
-        out.push(*c);
+    }
+
+    /// A primary token (as date/time pictures carry it, modifier already split off).
+    pub(crate) fn token(primary: &str, ordinal: bool, position: usize) -> Result<Self, Error> {
+        let primary = match primary {
+            "A" => Primary::Letters(Case::Upper),
+            "a" => Primary::Letters(Case::Lower),
+            "I" => Primary::Roman(Case::Upper),
+            "i" => Primary::Roman(Case::Lower),
+            "W" => Primary::Words(Case::Upper),
+            "Ww" => Primary::Words(Case::Title),
+            "w" => Primary::Words(Case::Lower),
+            other => Self::decimal(other, position)?,
+        };
+        Ok(IntegerPicture { primary, ordinal })
+    }
+
+    /// A decimal digit pattern when the token has a decimal digit of some family; anything
+    /// that is neither a digit nor `#` is a grouping separator.
+    fn decimal(token: &str, position: usize) -> Result<Primary, Error> {
+        let mut zero = None;
+        let mut mandatory = 0;
+        let mut separators = Vec::new();
+        let mut signs = 0;
+        for c in token.chars().rev() {
+            let code = c as u32;
+            if let Some(&group) = DECIMAL_GROUPS
+                .iter()
+                .find(|&&g| (g..=g + 9).contains(&code))
+            {
+                mandatory += 1;
+                signs += 1;
+                if *zero.get_or_insert(group) != group {
+                    return Err(Error::dynamic(
+                        "D3131",
+                        position,
+                        "In a decimal digit pattern, all digits must be from the same decimal group",
+                    ));
+                }
+            } else if c == '#' {
+                signs += 1;
+            } else {
+                separators.push((signs, c));
+            }
+        }
+        let Some(zero) = zero else {
+            return Ok(Primary::Sequence(token.to_string()));
+        };
+        let positions: Vec<usize> = separators.iter().map(|&(p, _)| p).collect();
+        let one_character = separators.windows(2).all(|w| w[0].1 == w[1].1);
+        let regular = if one_character {
+            regular_interval(&positions)
+        } else {
+            0
+        };
+        Ok(Primary::Decimal(DecimalPattern {
+            zero,
+            mandatory,
+            separators,
+            regular,
+        }))
+    }
+
+    /// Whether this is a decimal digit pattern (whose text date/time widths may pad).
+    pub(crate) fn is_decimal(&self) -> bool {
+        matches!(self.primary, Primary::Decimal(_))
+    }
+
+    /// `value` (an integer) as the picture writes it (jsonata-js's `_formatInteger`).
+    pub(crate) fn format(&self, value: f64, position: usize) -> Result<String, Error> {
+        let negative = value < 0.0;
+        let value = value.abs();
+        let text = match &self.primary {
+            Primary::Letters(case) => letters(value, *case),
+            Primary::Roman(case) => {
+                if value >= ROMAN_LIMIT {
+                    return Err(Error::dynamic(
+                        "U1001",
+                        position,
+                        format!("{value} is too large to write in roman numerals"),
+                    ));
+                }
+                let text = roman(value);
+                if *case == Case::Upper {
+                    text.to_uppercase()
+                } else {
+                    text
+                }
+            }
+            Primary::Words(case) => {
+                let text = words(value, false, self.ordinal);
+                match case {
+                    Case::Upper => text.to_uppercase(),
+                    Case::Lower => text.to_lowercase(),
+                    Case::Title => text,
+                }
+            }
+            Primary::Decimal(pattern) => pattern.format(value, self.ordinal),
+            Primary::Sequence(token) => return Err(sequence_error(token, position)),
+        };
+        Ok(if negative { format!("-{text}") } else { text })
+    }
+
+    /// The number `text` writes (jsonata-js's parsers, which do not check the text against
+    /// the picture first); `None` where JavaScript would compute NaN.
+    pub(crate) fn parse(&self, text: &str, position: usize) -> Result<Option<f64>, Error> {
+        Ok(match &self.primary {
+            Primary::Letters(case) => Some(letters_value(text, *case)),
+            Primary::Roman(case) => {
+                // jsonata-js upper-cases the text for `i` only: "mcm" does not read as `I`.
+                let text = if *case == Case::Upper {
+                    text.to_string()
+                } else {
+                    text.to_uppercase()
+                };
+                roman_value(&text)
+            }
+            Primary::Words(_) => words_value(&text.to_lowercase()),
+            Primary::Decimal(pattern) => pattern.parse(text, self.ordinal),
+            Primary::Sequence(token) => return Err(sequence_error(token, position)),
+        })
+    }
+}
+
+fn sequence_error(token: &str, position: usize) -> Error {
+    Error::dynamic(
+        "D3130",
+        position,
+        format!("Formatting or parsing an integer as a sequence starting with {token} is not supported by this implementation"),
+    )
+}
+
+impl DecimalPattern {
+    fn format(&self, value: f64, ordinal: bool) -> String {
+        let mut s: Vec<char> = js_number_string(value).chars().collect();
+        while s.len() < self.mandatory {
+            s.insert(0, '0');
+        }
+        if self.zero != 0x30 {
+            s = s
+                .into_iter()
+                .map(|c| char::from_u32(c as u32 + self.zero - 0x30).unwrap_or(c))
+                .collect();
+        }
+        // `regular` is 0 for irregular grouping (or none).
+        if let Some(groups) = s.len().saturating_sub(1).checked_div(self.regular) {
+            let separator = self.separators.first().map_or(',', |&(_, c)| c);
+            for i in (1..=groups).rev() {
+                let at = s.len() - i * self.regular;
+                s.insert(at, separator);
+            }
+        } else {
+            // Leftmost separator first, each counted from the right. A position beyond the
+            // digits is where JavaScript's `substr` goes astray: the separator comes first and
+            // the text before the corresponding index is dropped. Kept, to give what jsonata-js
+            // gives.
+            for &(from_right, separator) in self.separators.iter().rev() {
+                let at = s.len() as i64 - from_right as i64;
+                if at >= 0 {
+                    s.insert(at as usize, separator);
+                } else {
+                    let keep_from = js_slice_index(at, s.len());
+                    s.drain(..keep_from);
+                    s.insert(0, separator);
+                }
+            }
+        }
+        let mut text: String = s.iter().collect();
+        if ordinal {
+            let last = s.last().copied();
+            let tens = s.len().checked_sub(2).map(|i| s[i]);
+            let suffix = match last {
+                _ if tens == Some('1') => "th",
+                Some('1') => "st",
+                Some('2') => "nd",
+                Some('3') => "rd",
+                _ => "th",
+            };
+            text.push_str(suffix);
+        }
+        text
+    }
+
+    /// The digits with the ordinal suffix and separators removed, read like JavaScript's
+    /// `parseInt` (leading digits; none is NaN).
+    fn parse(&self, text: &str, ordinal: bool) -> Option<f64> {
+        let mut s: Vec<char> = text.chars().collect();
+        if ordinal {
+            s.truncate(s.len().saturating_sub(2));
+        }
+        if self.regular > 0 {
+            // jsonata-js strips commas here, whatever the pattern's separator.
+            s.retain(|&c| c != ',');
+        } else {
+            s.retain(|c| !self.separators.iter().any(|(_, sep)| sep == c));
+        }
+        if self.zero != 0x30 {
+            s = s
+                .into_iter()
+                .map(|c| {
+                    (c as u32)
+                        .checked_sub(self.zero - 0x30)
+                        .and_then(char::from_u32)
+                })
+                .collect::<Option<_>>()?;
+        }
+        let text: String = s.into_iter().collect();
+        let text = text.trim_start();
+        let (sign, rest) = match text.as_bytes().first() {
+            Some(b'-') => (-1.0, &text[1..]),
+            Some(b'+') => (1.0, &text[1..]),
+            _ => (1.0, text),
+        };
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<f64>().ok().map(|n| sign * n)
+    }
+}
+
+/// Spreadsheet column letters: 1 is `a`, 26 `z`, 27 `aa`.
+fn letters(value: f64, case: Case) -> String {
+    let a = if case == Case::Upper { 'A' } else { 'a' };
+    let mut out = Vec::new();
+    let mut rest = value;
+    while rest > 0.0 {
+        let offset = ((rest - 1.0) % 26.0) as u32;
+        out.push(char::from_u32(a as u32 + offset).unwrap_or(a));
+        rest = ((rest - 1.0) / 26.0).floor();
+    }
+    out.into_iter().rev().collect()
+}
+
+fn letters_value(text: &str, case: Case) -> f64 {
+    let a = f64::from(if case == Case::Upper { b'A' } else { b'a' });
+    text.chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| (f64::from(c as u32) - a + 1.0) * 26f64.powi(i as i32))
+        .sum()
+}
+
+fn roman(value: f64) -> String {
+    let mut rest = value;
+    let mut out = String::new();
+    for (n, numeral) in ROMAN {
+        while rest >= n {
+            out.push_str(numeral);
+            rest -= n;
+        }
     }
     out
 }
 
-const FEW: [&str; 20] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
-const DECADES: [&str; 9] = [
-    "ten", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-];
-const MAGNITUDES: [&str; 4] = ["thousand", "million", "billion", "trillion"];
-const ROMAN: [(u64, &str); 13] = [
-    (1000, "m"),
-    (900, "cm"),
-    (500, "d"),
-    (400, "cd"),
-    (100, "c"),
-    (90, "xc"),
-    (50, "l"),
-    (40, "xl"),
-    (10, "x"),
-    (9, "ix"),
-    (5, "v"),
-    (4, "iv"),
-    (1, "i"),
-];
-
-/// English words as jsonata-js spells them: "two thousand, seven hundred and eighty-nine".
-fn words(n: u64, after: bool) -> String {
-    let lead = |sep: &str| {
-        if after {
-            sep.to_string()
+/// Roman numerals read right to left, a smaller numeral before a larger one subtracting.
+fn roman_value(text: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut max = 1.0;
+    for c in text.chars().rev() {
+        let value = match c {
+            'M' => 1000.0,
+            'D' => 500.0,
+            'C' => 100.0,
+            'L' => 50.0,
+            'X' => 10.0,
+            'V' => 5.0,
+            'I' => 1.0,
+            _ => return None,
+        };
+        if value < max {
+            total -= value;
         } else {
-            String::new()
+            max = value;
+            total += value;
         }
-    };
-    if n < 20 {
-        format!("{}{}", lead(" and "), FEW[n as usize])
-    } else if n < 100 {
-        let mut w = format!("{}{}", lead(" and "), DECADES[(n / 10 - 1) as usize]);
-        if n % 10 > 0 {
-            w = format!("{w}-{}", words(n % 10, false));
+    }
+    Some(total)
+}
+
+/// English words in title case, as jsonata-js's `numberToWords` writes them ("Two Thousand,
+/// Seven Hundred and Eighty-Nine"), in floating point like it: past the trillions the
+/// magnitudes repeat ("Ten Billion Trillion Trillion Trillion" is 1e46).
+fn words(num: f64, after: bool, ordinal: bool) -> String {
+    if num <= 19.0 {
+        let table = if ordinal { &ORDINALS } else { &FEW };
+        let and = if after { " and " } else { "" };
+        format!("{and}{}", table[num as usize])
+    } else if num < 100.0 {
+        let tens = (num / 10.0).floor() as usize;
+        let rest = num % 10.0;
+        let and = if after { " and " } else { "" };
+        let mut w = format!("{and}{}", DECADES[tens - 2]);
+        if rest > 0.0 {
+            w = format!("{w}-{}", words(rest, false, ordinal));
+        } else if ordinal {
+            w.pop();
+            w.push_str("ieth");
         }
         w
-    } else if n < 1000 {
-        let mut w = format!("{}{} hundred", lead(", "), FEW[(n / 100) as usize]);
-        if n % 100 > 0 {
-            w.push_str(&words(n % 100, true));
+    } else if num < 1000.0 {
+        let hundreds = (num / 100.0).floor() as usize;
+        let rest = num % 100.0;
+        let comma = if after { ", " } else { "" };
+        let mut w = format!("{comma}{} Hundred", FEW[hundreds]);
+        if rest > 0.0 {
+            w.push_str(&words(rest, true, ordinal));
+        } else if ordinal {
+            w.push_str("th");
         }
         w
     } else {
-        let magnitude = ((n as f64).log10() / 3.0)
-            .floor()
-            .min(MAGNITUDES.len() as f64) as u32;
-        let factor = 10u64.pow(magnitude * 3);
+        let magnitude = ((num.log10() / 3.0).floor() as usize).min(MAGNITUDES.len());
+        let factor = 10f64.powi(magnitude as i32 * 3);
+        let mantissa = (num / factor).floor();
+        let rest = num - mantissa * factor;
+        let comma = if after { ", " } else { "" };
         let mut w = format!(
-            "{}{} {}",
-            lead(", "),
-            words(n / factor, false),
-            MAGNITUDES[magnitude as usize - 1]
+            "{comma}{} {}",
+            words(mantissa, false, false),
+            MAGNITUDES[magnitude - 1]
         );
-        if n % factor > 0 {
-            w.push_str(&words(n % factor, true));
+        if rest > 0.0 {
+            w.push_str(&words(rest, true, ordinal));
+        } else if ordinal {
+            w.push_str("th");
         }
         w
     }
 }
 
-/// A `format-integer` picture: its primary token and whether `;o` (ordinal) follows.
-/// `;c` (cardinal, the default) is accepted; other modifiers are refused.
-fn integer_picture(a: &Args) -> Result<(Rc<str>, bool), Error> {
-    let picture = a.string(1)?.ok_or_else(|| a.mismatch(1))?;
-    match picture.rsplit_once(';') {
-        None => Ok((picture, false)),
-        Some((primary, "o")) => Ok((primary.into(), true)),
-        Some((primary, "c")) => Ok((primary.into(), false)),
-        Some(_) => Err(Error::type_error(
-            "T0410",
-            a.position,
-            format!("The picture modifier in \"{picture}\" is not supported yet"),
-        )),
+/// The value of one lower-case number word, cardinal or ordinal (jsonata-js's `wordValues`).
+fn word_value(word: &str) -> Option<f64> {
+    let find = |table: &[&str]| table.iter().position(|w| w.eq_ignore_ascii_case(word));
+    if let Some(i) = find(&FEW).or_else(|| find(&ORDINALS)) {
+        return Some(i as f64);
     }
+    for (i, decade) in DECADES.iter().enumerate() {
+        let lower = decade.to_lowercase();
+        let ieth = format!("{}ieth", &lower[..lower.len() - 1]);
+        if word == lower || word == ieth {
+            return Some((i as f64 + 2.0) * 10.0);
+        }
+    }
+    if word == "hundredth" {
+        return Some(100.0);
+    }
+    MAGNITUDES.iter().enumerate().find_map(|(i, m)| {
+        let lower = m.to_lowercase();
+        (word == lower || word == format!("{lower}th")).then(|| 10f64.powi(3 * (i as i32 + 1)))
+    })
+}
+
+/// Lower-case words to a number (jsonata-js's `wordsToNumber`): words below 100 add to the
+/// current group, larger ones multiply it, and a group that reached a thousand is closed.
+fn words_value(text: &str) -> Option<f64> {
+    static SPLIT: OnceLock<Regex> = OnceLock::new();
+    let split = SPLIT.get_or_init(|| {
+        Regex::new(r",\s|\sand\s|[\s\\-]").unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
+    });
+    let mut groups = vec![0.0];
+    for part in split.split(text) {
+        let value = word_value(part)?;
+        let top = groups.pop().unwrap_or(0.0);
+        if value < 100.0 {
+            if top >= 1000.0 {
+                groups.push(top);
+                groups.push(value);
+            } else {
+                groups.push(top + value);
+            }
+        } else {
+            groups.push(top * value);
+        }
+    }
+    Some(groups.iter().sum())
 }
 
 fn format_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(n) = a.number(0)? else {
         return Ok(Value::Undefined);
     };
-    let (picture, ordinal) = integer_picture(a)?;
-    let body = integer_text(n.abs().floor() as u64, &picture, ordinal).ok_or_else(|| {
-        Error::type_error(
-            "T0410",
-            a.position,
-            format!("The picture \"{picture}\" is not supported yet"),
-        )
-    })?;
-    Ok(Value::string(if n < 0.0 {
-        format!("-{body}")
-    } else {
-        body
-    }))
-}
-
-/// `magnitude` as a `format-integer` primary token writes it (words, roman numerals,
-/// letters, or decimal digits with grouping); `ordinal` adds `st`/`nd`/… or ordinal words.
-/// `None` for a token this implementation does not know.
-pub(crate) fn integer_text(magnitude: u64, picture: &str, ordinal: bool) -> Option<String> {
-    let spelled = |w: String| if ordinal { ordinal_words(&w) } else { w };
-    Some(match picture {
-        "w" => spelled(words(magnitude, false)),
-        "W" => spelled(words(magnitude, false)).to_uppercase(),
-        "Ww" => spelled(words(magnitude, false))
-            .split(' ')
-            .map(|w| {
-                if w == "and" {
-                    w.to_string()
-                } else {
-                    w.split('-').map(capitalise).collect::<Vec<_>>().join("-")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-        "i" | "I" => {
-            let mut rest = magnitude;
-            let mut out = String::new();
-            for (value, numeral) in ROMAN {
-                while rest >= value {
-                    out.push_str(numeral);
-                    rest -= value;
-                }
-            }
-            if picture == "I" {
-                out.to_uppercase()
-            } else {
-                out
-            }
-        }
-        "a" | "A" => {
-            // Bijective base 26: a … z, aa, ab, …
-            let mut rest = magnitude;
-            let mut out = Vec::new();
-            while rest > 0 {
-                rest -= 1;
-                out.push((b'a' + (rest % 26) as u8) as char);
-                rest /= 26;
-            }
-            let s: String = out.into_iter().rev().collect();
-            if picture == "A" {
-                s.to_uppercase()
-            } else {
-                s
-            }
-        }
-        decimal => {
-            let chars: Vec<char> = decimal.chars().collect();
-            if chars.is_empty()
-                || !chars
-                    .iter()
-                    .all(|c| c.is_ascii_digit() || *c == '#' || !c.is_alphanumeric())
-            {
-                return None;
-            }
-            let min_digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
-            let separator = chars
-                .iter()
-                .find(|c| !c.is_ascii_digit() && **c != '#')
-                .copied();
-            let mut groups = Vec::new();
-            let mut digits_right = 0;
-            for &c in chars.iter().rev() {
-                if Some(c) == separator {
-                    groups.push(digits_right);
-                } else {
-                    digits_right += 1;
-                }
-            }
-            let digits = format!("{magnitude:0>min_digits$}");
-            let text = separator.map_or(digits.clone(), |sep| group(&digits, &groups, sep));
-            if ordinal {
-                format!("{text}{}", ordinal_suffix(magnitude))
-            } else {
-                text
-            }
-        }
-    })
-}
-
-/// English ordinal suffix: 1st, 2nd, 3rd, 4th, 11th–13th, 21st, …
-fn ordinal_suffix(n: u64) -> &'static str {
-    match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    }
-}
-
-/// The last word of spelled-out English made ordinal: "twenty-one" → "twenty-first".
-fn ordinal_words(cardinal: &str) -> String {
-    let cut = cardinal.rfind([' ', '-']).map_or(0, |i| i + 1);
-    let (head, last) = cardinal.split_at(cut);
-    let last = match last {
-        "one" => "first".to_string(),
-        "two" => "second".to_string(),
-        "three" => "third".to_string(),
-        "five" => "fifth".to_string(),
-        "eight" => "eighth".to_string(),
-        "nine" => "ninth".to_string(),
-        "twelve" => "twelfth".to_string(),
-        w if w.ends_with('y') => format!("{}ieth", &w[..w.len() - 1]),
-        w => format!("{w}th"),
-    };
-    format!("{head}{last}")
-}
-
-fn capitalise(w: &str) -> String {
-    let mut c = w.chars();
-    c.next()
-        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+    let picture = a.string(1)?.ok_or_else(|| a.mismatch(1))?;
+    let format = IntegerPicture::analyse(&picture, a.position)?;
+    Ok(Value::string(format.format(n.floor(), a.position)?))
 }
 
 fn parse_integer(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(s) = a.string(0)? else {
         return Ok(Value::Undefined);
     };
-    let (picture, _) = integer_picture(a)?;
-    match &*picture {
-        "w" | "W" | "Ww" | "i" | "I" | "a" | "A" => integer_value(&s, &picture)
-            .map(|n| Value::Number(n as f64))
-            .ok_or_else(|| unparsable(&s, &picture, a.position)),
-        _ => {
-            let digits: String = s
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '-')
-                .collect();
-            digits
-                .parse::<i64>()
-                .map(|n| Value::Number(n as f64))
-                .map_err(|_| unparsable(&s, &picture, a.position))
-        }
-    }
-}
-
-fn unparsable(s: &str, picture: &str, position: usize) -> Error {
-    Error::dynamic(
-        "D3030",
-        position,
-        format!("Unable to parse \"{s}\" with the picture \"{picture}\""),
-    )
-}
-
-/// The number `text` writes in a `format-integer` primary token's notation: words (cardinal or
-/// ordinal, "nineteen hundred and eighty-four"), roman numerals, letters or decimal digits
-/// (an ordinal suffix allowed). `None` when it does not read as one.
-pub(crate) fn integer_value(text: &str, picture: &str) -> Option<u64> {
-    match picture {
-        "w" | "W" | "Ww" => {
-            let (mut total, mut current) = (0u64, 0u64);
-            let lower = text.to_lowercase();
-            let mut any = false;
-            for word in lower
-                .split([' ', '-', ','])
-                .filter(|w| !w.is_empty() && *w != "and")
-            {
-                let word = cardinal_word(word);
-                any = true;
-                if let Some(v) = FEW.iter().position(|f| *f == word) {
-                    current += v as u64;
-                } else if let Some(d) = DECADES.iter().position(|f| *f == word) {
-                    current += 10 * (d as u64 + 1);
-                } else if word == "hundred" {
-                    current *= 100;
-                } else if let Some(m) = MAGNITUDES.iter().position(|f| *f == word) {
-                    total += current * 10u64.pow(3 * (m as u32 + 1));
-                    current = 0;
-                } else {
-                    return None;
-                }
-            }
-            any.then_some(total + current)
-        }
-        "i" | "I" => {
-            let lower = text.to_lowercase();
-            let mut rest = lower.as_str();
-            let mut total = 0u64;
-            for (value, numeral) in ROMAN {
-                while let Some(r) = rest.strip_prefix(numeral) {
-                    total += value;
-                    rest = r;
-                }
-            }
-            (rest.is_empty() && total > 0).then_some(total)
-        }
-        "a" | "A" => {
-            let mut total = 0u64;
-            for c in text.to_lowercase().chars() {
-                if !c.is_ascii_lowercase() {
-                    return None;
-                }
-                total = total * 26 + u64::from(c as u8 - b'a' + 1);
-            }
-            (total > 0).then_some(total)
-        }
-        _ => {
-            let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-            digits.parse().ok()
-        }
-    }
-}
-
-/// An ordinal number word back to its cardinal ("twelfth" → "twelve"); others unchanged.
-fn cardinal_word(word: &str) -> String {
-    match word {
-        "first" => "one".into(),
-        "second" => "two".into(),
-        "third" => "three".into(),
-        "fifth" => "five".into(),
-        "eighth" => "eight".into(),
-        "ninth" => "nine".into(),
-        "twelfth" => "twelve".into(),
-        w if w.ends_with("ieth") => format!("{}y", &w[..w.len() - 4]),
-        w if w.ends_with("th") && w != "th" => w[..w.len() - 2].to_string(),
-        w => w.to_string(),
+    let picture = a.string(1)?.ok_or_else(|| a.mismatch(1))?;
+    let format = IntegerPicture::analyse(&picture, a.position)?;
+    // Where jsonata-js computes NaN (a word or numeral it does not know, no digits), an error.
+    match format.parse(&s, a.position)? {
+        Some(n) => Ok(Value::Number(n)),
+        None => Err(Error::dynamic(
+            "D3030",
+            a.position,
+            format!("Unable to parse \"{s}\" with the picture \"{picture}\""),
+        )),
     }
 }

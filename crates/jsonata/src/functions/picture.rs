@@ -2,12 +2,14 @@
 //! literal text with `[component presentation, width]` markers (`[[`/`]]` escape brackets).
 //! Components: year `Y`, month `M`, day `D`, day of year `d`, weekday `F`, ISO week `W` and
 //! week-year `X`, hours `H`/`h`, `P` (am/pm), minutes `m`, seconds `s`, fraction `f`, zones `Z`
-//! and `z`, calendar `C` and era `E`. Week-of-month `w` and `x` are refused (T0410), never
-//! formatted differently. [`parse`] reads a timestamp back with the same pictures.
+//! and `z`, calendar `C` and era `E`, week of the month `w` and the month `x` that week belongs
+//! to (ISO 8601's first-week rule applied to months, as jsonata-js does). Integer components
+//! are written and read with [`IntegerPicture`]. [`parse`] reads a timestamp back with the same
+//! pictures.
 
 use time::{OffsetDateTime, UtcOffset};
 
-use super::format::{integer_text, integer_value};
+use super::format::IntegerPicture;
 use crate::error::Error;
 
 const MONTHS: [&str; 12] = [
@@ -89,17 +91,10 @@ fn marker(body: &str, position: usize) -> Result<Marker, Error> {
         .next()
         .ok_or_else(|| Error::dynamic("D3132", position, "Empty component in date/time picture"))?;
     let default = match component {
-        'Y' | 'M' | 'D' | 'd' | 'W' | 'X' | 'H' | 'h' | 'f' => "1",
+        'Y' | 'M' | 'D' | 'd' | 'W' | 'w' | 'X' | 'x' | 'H' | 'h' | 'f' => "1",
         'F' | 'P' | 'C' | 'E' => "n",
         'm' | 's' => "01",
         'Z' | 'z' => "01:01",
-        'w' | 'x' => {
-            return Err(Error::type_error(
-                "T0410",
-                position,
-                format!("The date/time component '{component}' is not supported yet"),
-            ))
-        }
         other => return Err(unknown(other, position)),
     };
     let rest = chars.as_str();
@@ -182,6 +177,9 @@ fn component(t: OffsetDateTime, m: &Marker, position: usize) -> Result<String, E
         }
         'F' => i64::from(t.weekday().number_from_monday()),
         'W' => i64::from(t.iso_week()),
+        'w' => week_of_month(t.date()),
+        'x' if named => return Ok(name(MONTHS[week_month(t.date()) - 1])),
+        'x' => week_month(t.date()) as i64,
         'X' => i64::from(t.date().to_iso_week_date().0),
         'H' => i64::from(t.hour()),
         'h' => i64::from((t.hour() + 11) % 12 + 1),
@@ -218,10 +216,19 @@ fn unknown(c: char, position: usize) -> Error {
 }
 
 fn integer(value: i64, m: &Marker, position: usize) -> Result<String, Error> {
-    let decimal = m
-        .presentation
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '#' || !c.is_alphanumeric());
+    // Names are for months and weekdays only (jsonata-js: any presentation starting n or N).
+    if m.presentation.starts_with(['n', 'N']) {
+        return Err(Error::dynamic(
+            "D3133",
+            position,
+            format!(
+                "The name presentation \"{}\" is not supported for the date/time component {}",
+                m.presentation, m.component
+            ),
+        ));
+    }
+    let format = IntegerPicture::token(&m.presentation, m.ordinal, position)?;
+    let decimal = format.is_decimal();
     let digits = m
         .presentation
         .chars()
@@ -236,16 +243,7 @@ fn integer(value: i64, m: &Marker, position: usize) -> Result<String, Error> {
             value %= 10u64.pow(n.min(18) as u32);
         }
     }
-    let mut text = integer_text(value, &m.presentation, m.ordinal).ok_or_else(|| {
-        Error::dynamic(
-            "D3133",
-            position,
-            format!(
-                "The presentation modifier \"{}\" is not supported for the date/time component {}",
-                m.presentation, m.component
-            ),
-        )
-    })?;
+    let mut text = format.format(value as f64, position)?;
     if !decimal {
         return Ok(text);
     }
@@ -393,8 +391,7 @@ pub(crate) fn parse(
             Part::Marker(m) => {
                 let named = matches!(m.presentation.as_str(), "N" | "n" | "Nn");
                 let group = match (m.component, m.presentation.as_str()) {
-                    ('W' | 'X' | 'w' | 'x', _) => return Err(missing()),
-                    ('M' | 'F', _) if named => "[a-zA-Z]+",
+                    ('M' | 'F' | 'x', _) if named => "[a-zA-Z]+",
                     (_, _) if named && m.component != 'P' => {
                         return Err(Error::dynamic(
                             "D3133",
@@ -432,12 +429,14 @@ pub(crate) fn parse(
     // Y, M, D, d (day of year), H, m, s, f; `None` where the picture has no such component.
     let mut fields: [Option<i64>; 8] = [None; 8];
     let (mut hour12, mut pm, mut offset_minutes) = (None, None, 0i64);
+    let mut weeks = Vec::new();
     for (m, value) in markers.iter().zip(caps.iter().skip(1)) {
         let Some(value) = value.map(|v| v.as_str()) else {
             return Ok(None);
         };
         let number = || {
-            integer_value(value, &m.presentation)
+            IntegerPicture::token(&m.presentation, m.ordinal, position)?
+                .parse(value, position)?
                 .map(|n| n as i64)
                 .ok_or_else(|| {
                     Error::dynamic(
@@ -491,8 +490,19 @@ pub(crate) fn parse(
                             + mm.parse::<i64>().map_err(|_| missing())?);
                 }
             }
+            'X' | 'x' | 'W' | 'w' => weeks.push(m.component),
             // The weekday, era and calendar are read but do not decide the instant.
             _ => {}
+        }
+    }
+    // jsonata-js knows two more ways to give a date, the ISO week date {X, W} and the week of
+    // a month {X, x, w} (each with F), and refuses both as unsupported (D3136). Week
+    // components beside a year, month or day are ignored.
+    if !weeks.is_empty() && fields[..4].iter().all(Option::is_none) {
+        let month_weeks = !weeks.contains(&'W');
+        let year_weeks = !weeks.iter().any(|c| matches!(c, 'x' | 'w'));
+        if month_weeks || year_weeks {
+            return Err(missing());
         }
     }
     if let Some(h) = hour12 {
@@ -551,4 +561,75 @@ pub(crate) fn parse(
     Ok(Some(
         (days * 86_400 + seconds_of_day - offset_minutes * 60) * 1000 + get(7),
     ))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (month 1–12), by Howard Hinnant's
+/// `days_from_civil`: plain arithmetic for the month arithmetic of week numbering, where a
+/// `time::Date` could fall out of its range.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The month `delta` months after `year`/`month`.
+fn add_months(year: i64, month: i64, delta: i64) -> (i64, i64) {
+    let index = year * 12 + month - 1 + delta;
+    (index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
+/// The Monday (as days since the epoch) starting week 1 of a month: the week holding the
+/// month's first Thursday, ISO 8601's rule for years, which XPath and jsonata-js apply to
+/// months.
+fn first_week_start((year, month): (i64, i64)) -> i64 {
+    let first = days_from_civil(year, month, 1);
+    // ISO weekday, Monday 1 to Sunday 7; 1970-01-01 was a Thursday.
+    let weekday = (first + 3).rem_euclid(7) + 1;
+    if weekday > 4 {
+        first + 8 - weekday
+    } else {
+        first - (weekday - 1)
+    }
+}
+
+fn year_month_day(date: time::Date) -> (i64, i64, i64) {
+    (
+        i64::from(date.year()),
+        i64::from(u8::from(date.month())),
+        i64::from(date.day()),
+    )
+}
+
+/// `[w]`, jsonata-js's week of the month: days before the month's week 1 are in the previous
+/// month's last week, days from the next month's week 1 on are in week 1.
+fn week_of_month(date: time::Date) -> i64 {
+    let (year, month, day) = year_month_day(date);
+    let today = days_from_civil(year, month, day);
+    let weeks_since = |start: i64| (today - start) as f64 / 7.0 + 1.0;
+    let mut week = weeks_since(first_week_start((year, month)));
+    if week > 4.0 {
+        if today >= first_week_start(add_months(year, month, 1)) {
+            week = 1.0;
+        }
+    } else if week < 1.0 {
+        week = weeks_since(first_week_start(add_months(year, month, -1)));
+    }
+    week.floor() as i64
+}
+
+/// `[x]`: the month (1–12) whose weeks `[w]` counts `date` in.
+fn week_month(date: time::Date) -> usize {
+    let (year, month, day) = year_month_day(date);
+    let today = days_from_civil(year, month, day);
+    let (_, shown) = if today < first_week_start((year, month)) {
+        add_months(year, month, -1)
+    } else if today >= first_week_start(add_months(year, month, 1)) {
+        add_months(year, month, 1)
+    } else {
+        (year, month)
+    };
+    shown as usize
 }
