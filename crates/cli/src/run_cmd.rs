@@ -330,7 +330,8 @@ fn report(
 
 /// The state whose work failed first (not the Fail state a Catch led to). Parallel branches and
 /// Map items interleave in the history, so the failed task's state is found by following
-/// `previousEventId` back to the state it was scheduled in, not by event order.
+/// `previousEventId` back to the state it was scheduled in, not by event order. A failed
+/// JSONata evaluation (`EvaluationFailed`) names its state itself.
 fn failing_step(events: &[HistoryEvent]) -> Option<String> {
     let by_id: std::collections::HashMap<u64, &HistoryEvent> =
         events.iter().map(|e| (e.id, e)).collect();
@@ -352,10 +353,15 @@ fn failing_step(events: &[HistoryEvent]) -> Option<String> {
                     | EventDetails::ActivityFailedEventDetails(_)
                     | EventDetails::ActivityTimedOutEventDetails(_)
                     | EventDetails::LambdaFunctionFailedEventDetails(_)
+                    | EventDetails::EvaluationFailedEventDetails(_)
             )
         )
     });
     match failed {
+        Some(HistoryEvent {
+            details: Some(EventDetails::EvaluationFailedEventDetails(d)),
+            ..
+        }) if !d.state.is_empty() => Some(d.state.clone()),
         Some(event) => entered_before(event),
         // No task failed (a Fail state, a timeout): the last state entered.
         None => events.iter().rev().find_map(|e| match &e.details {
@@ -417,7 +423,67 @@ impl Progress {
                 d.error.as_deref().unwrap_or(""),
                 d.cause.as_deref().unwrap_or("")
             ),
+            // The cause names the state, the expression and its field.
+            Some(EventDetails::EvaluationFailedEventDetails(d)) => eprintln!(
+                "{fail} {}: {}",
+                d.error.as_deref().unwrap_or(""),
+                d.cause.as_deref().unwrap_or("")
+            ),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadline_asl::history::{
+        EvaluationFailedDetails, EventType, PayloadDetails, StateEnteredDetails,
+    };
+
+    use super::*;
+
+    fn event(id: u64, previous: u64, event_type: EventType, details: EventDetails) -> HistoryEvent {
+        HistoryEvent {
+            timestamp: id as f64,
+            event_type,
+            id,
+            previous_event_id: previous,
+            details: Some(details),
+        }
+    }
+
+    fn entered(id: u64, previous: u64, name: &str) -> HistoryEvent {
+        event(
+            id,
+            previous,
+            EventType::PassStateEntered,
+            EventDetails::StateEnteredEventDetails(StateEnteredDetails {
+                name: name.into(),
+                input: "{}".into(),
+                input_details: PayloadDetails::default(),
+            }),
+        )
+    }
+
+    /// A caught evaluation failure in `Plan` led to the Fail state `Failed`: the step to
+    /// report is `Plan`, the state the event names.
+    #[test]
+    fn an_evaluation_failure_names_its_state() {
+        let events = vec![
+            entered(2, 1, "Plan"),
+            event(
+                3,
+                2,
+                EventType::EvaluationFailed,
+                EventDetails::EvaluationFailedEventDetails(EvaluationFailedDetails {
+                    error: Some("States.QueryEvaluationError".into()),
+                    cause: Some("undefined".into()),
+                    location: Some("Output".into()),
+                    state: "Plan".into(),
+                }),
+            ),
+            entered(4, 3, "Failed"),
+        ];
+        assert_eq!(failing_step(&events).as_deref(), Some("Plan"));
     }
 }

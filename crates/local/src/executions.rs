@@ -97,6 +97,10 @@ pub fn reduce(event: &HistoryEvent) -> Event {
             out.cause = d.cause.clone();
             out.resource_type = Some(d.resource_type.clone());
         }
+        Some(EventDetails::EvaluationFailedEventDetails(d)) => {
+            out.error = d.error.clone();
+            out.cause = d.cause.clone();
+        }
         Some(EventDetails::StateEnteredEventDetails(d)) => out.state = Some(d.name.clone()),
         Some(EventDetails::StateExitedEventDetails(d)) => {
             out.state = Some(d.name.clone());
@@ -190,5 +194,42 @@ impl Executions for TwinExecutions {
             .await
             .map(|_| ())
             .map_err(from_control)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leadline_asl::history::{EvaluationFailedDetails, EventType};
+
+    use super::*;
+
+    #[test]
+    fn an_evaluation_failure_keeps_its_error_and_cause() {
+        let event = HistoryEvent {
+            timestamp: 1.0,
+            event_type: EventType::EvaluationFailed,
+            id: 3,
+            previous_event_id: 2,
+            details: Some(EventDetails::EvaluationFailedEventDetails(
+                EvaluationFailedDetails {
+                    error: Some("States.QueryEvaluationError".into()),
+                    cause: Some("undefined".into()),
+                    location: Some("Output".into()),
+                    state: "A".into(),
+                },
+            )),
+        };
+        let reduced = reduce(&event);
+        assert_eq!(reduced.kind, "EvaluationFailed");
+        assert_eq!(
+            (reduced.id, reduced.previous_id),
+            (3, 2),
+            "the run API follows previousEventId to the state"
+        );
+        assert_eq!(
+            reduced.error.as_deref(),
+            Some("States.QueryEvaluationError")
+        );
+        assert_eq!(reduced.cause.as_deref(), Some("undefined"));
     }
 }

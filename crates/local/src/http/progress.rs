@@ -93,6 +93,9 @@ fn failure(event: &HistoryEvent) -> Option<Outcome> {
             | EventDetails::ActivityTimedOutEventDetails(d)
             | EventDetails::MapRunFailedEventDetails(d),
         ) => (d.error.clone(), d.cause.clone()),
+        // A failing JSONata expression (Output, Arguments, Assign, Condition, ...) fails the
+        // state it names, like a failed task, whether or not a Catch then handles it.
+        Some(EventDetails::EvaluationFailedEventDetails(d)) => (d.error.clone(), d.cause.clone()),
         _ => match event.event_type {
             EventType::TaskStartFailed
             | EventType::TaskSubmitFailed
@@ -331,8 +334,8 @@ fn summarize(runs: impl Iterator<Item = StateRun>) -> BTreeMap<String, StateProg
 #[cfg(test)]
 mod tests {
     use leadline_asl::history::{
-        ErrorDetails, PayloadDetails, StateEnteredDetails, StateExitedDetails, TaskErrorDetails,
-        TaskResultDetails,
+        ErrorDetails, EvaluationFailedDetails, PayloadDetails, StateEnteredDetails,
+        StateExitedDetails, TaskErrorDetails, TaskResultDetails,
     };
     use serde_json::json;
 
@@ -508,6 +511,49 @@ mod tests {
                 ("B", StepStatus::Succeeded, 2)
             ]
         );
+    }
+
+    /// A JSONata Output that fails after the task succeeded, caught by the state's Catch:
+    /// the state shows the evaluation failure, the catcher's target runs on.
+    #[test]
+    fn a_caught_evaluation_failure_fails_its_state() {
+        let mut h = History::default();
+        let start = h.push(0, EventType::ExecutionStarted, None);
+        let a = h.enter(start, "Task", "A", json!({}));
+        let done = h.task(a, Ok(json!({})));
+        let failed = h.push(
+            done,
+            EventType::EvaluationFailed,
+            Some(EventDetails::EvaluationFailedEventDetails(
+                EvaluationFailedDetails {
+                    error: Some("States.QueryEvaluationError".into()),
+                    cause: Some("undefined".into()),
+                    location: Some("Output".into()),
+                    state: "A".into(),
+                },
+            )),
+        );
+        let a_out = h.exit(
+            failed,
+            "Task",
+            "A",
+            json!({"Error": "States.QueryEvaluationError"}),
+        );
+        let b = h.enter(a_out, "Pass", "B", json!({}));
+        h.exit(b, "Pass", "B", json!({}));
+        let progress = progress(&h.0);
+        assert_eq!(
+            statuses(&progress),
+            [
+                ("A", StepStatus::Failed, 1),
+                ("B", StepStatus::Succeeded, 1)
+            ]
+        );
+        assert_eq!(
+            progress["A"].error.as_deref(),
+            Some("States.QueryEvaluationError")
+        );
+        assert_eq!(progress["A"].cause.as_deref(), Some("undefined"));
     }
 
     #[test]
