@@ -5,14 +5,15 @@
 //! "Contains details about an evaluation failure that occurred while processing a state, for
 //! example, when a JSONata expression throws an error. This event will only be present in state
 //! machines that have QueryLanguage set to JSONata, or individual states set to JSONata."
-//! Members: `state` (required, the name of the state in which the evaluation error occurred),
-//! `location` (the location that caused the evaluation failure), `error`, `cause`.
+//! Its members: `state` (required: the state's name), `location` (the state's field that
+//! failed), `error` and `cause`; the HistoryEvent carries it as
+//! `evaluationFailedEventDetails` with type `EvaluationFailed` (API_GetExecutionHistory).
 //!
 //! The guide shows no history with the event; its placement follows LocalStack's Step
-//! Functions provider (`execute_state.py`, `failure_event.py`, checked against AWS with
-//! snapshot tests): the event is written where the expression failed, as the state's latest
-//! event (so before Retry and Catch decide), with the cause AWS gives `ExecutionFailed`
-//! ("An error occurred while executing the state '…' (entered at the event id #…). …").
+//! Functions provider (`execute_state.py`, `failure_event.py`): the event is written where the
+//! expression failed, as the state's latest event (so before Retry and Catch decide, and
+//! before `ExecutionFailed`), with the cause `ExecutionFailed` gives ("An error occurred while
+//! executing the state '…' (entered at the event id #…). …").
 
 use leadline_asl::history::{EvaluationFailedDetails, EventDetails, EventType::*, HistoryEvent};
 use leadline_asl::ExecutionResult;

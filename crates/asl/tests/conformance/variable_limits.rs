@@ -1,9 +1,9 @@
 //! Size limits on workflow variables, from the Developer Guide's "Passing data between states
 //! with variables" (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html),
-//! its section on variable limits: the maximum size of a single variable is 256 KiB; the
-//! combined size of the variables in a single `Assign` field is 256 KiB ("you can set X and Y
-//! to 128 KiB, but you cannot set both X and Y to 256 KiB in the same Assign"); the total size
-//! of the variables stored in an execution is 10 MiB.
+//! its section on variable limits, paraphrased (the page's text was not at hand to quote, so
+//! none of the wording below is AWS's): a single variable is at most 256 KiB; the variables
+//! one `Assign` field sets are at most 256 KiB together (two of 128 KiB fit, two of 256 KiB do
+//! not); the variables an execution stores are at most 10 MiB in all.
 //!
 //! The guide names no error and gives no cause for these; the engine fails the state with
 //! `States.DataLimitExceeded`, AWS's error for payloads over their quota (so, like it, the
@@ -38,7 +38,7 @@ fn data_limit(result: &leadline_asl::ExecutionResult, needle: &str) {
 
 #[tokio::test(start_paused = true)]
 async fn a_single_variable_up_to_256_kib() {
-    // "The maximum size of a single variable is 256 KiB."
+    // One variable: 256 KiB is within the limit, a byte more is not.
     let at_limit = single(pass_assigning(json!({"v": text_of(256 * KIB)}), None));
     let result = run(at_limit, json!({})).await;
     assert_eq!(output(&result), json!({}));
@@ -61,7 +61,7 @@ async fn a_single_variable_up_to_256_kib() {
 
 #[tokio::test(start_paused = true)]
 async fn one_assign_up_to_256_kib_together() {
-    // "you can set X and Y to 128 KiB, but you cannot set both X and Y to 256 KiB".
+    // One Assign: two variables of 128 KiB fit together, a byte more does not.
     let half = single(pass_assigning(
         json!({"x": text_of(128 * KIB), "y": text_of(128 * KIB)}),
         None,
@@ -109,8 +109,7 @@ fn ten_mib_then(last: Value) -> Value {
 
 #[tokio::test(start_paused = true)]
 async fn an_execution_stores_up_to_10_mib_of_variables() {
-    // "The total size of all stored variables ... 10 MiB per execution": 40 variables of
-    // 256 KiB are exactly that.
+    // The execution's variables: 40 of 256 KiB are exactly 10 MiB.
     let result = run(ten_mib_then(json!({"v0": text_of(256 * KIB)})), json!({})).await;
     assert_eq!(output(&result), json!({}));
 
