@@ -405,8 +405,8 @@ impl Layout {
         let mut mantissa = adjusted.abs();
         let mut exponent = None;
         if self.min_exponent > 0 {
-            let max = 10f64.powi(self.scaling as i32);
-            let min = 10f64.powi(self.scaling as i32 - 1);
+            let max = 10f64.powf(self.scaling as f64);
+            let min = 10f64.powf(self.scaling as f64 - 1.0);
             let mut e = 0i32;
             if mantissa != 0.0 && mantissa.is_finite() {
                 while mantissa < min {
@@ -876,7 +876,7 @@ fn letters_value(text: &str, case: Case) -> f64 {
     text.chars()
         .rev()
         .enumerate()
-        .map(|(i, c)| (f64::from(c as u32) - a + 1.0) * 26f64.powi(i as i32))
+        .map(|(i, c)| (f64::from(c as u32) - a + 1.0) * 26f64.powf(i as f64))
         .sum()
 }
 

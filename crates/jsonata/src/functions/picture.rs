@@ -121,24 +121,18 @@ fn marker(body: &str, position: usize) -> Result<Marker, Error> {
     }
     let (mut min_width, mut max_width) = (None, None);
     if let Some(width) = width {
-        let parse = |w: &str| -> Result<Option<usize>, Error> {
-            match w {
-                "*" => Ok(None),
-                _ => w.parse().map(Some).map_err(|_| {
-                    Error::dynamic(
-                        "D3134",
-                        position,
-                        format!("Invalid width modifier \"{width}\" in date/time picture"),
-                    )
-                }),
-            }
+        // jsonata-js reads a width with `parseInt`: its leading digits. One without any (`*`,
+        // or something malformed) is NaN there, and compares as no width at all.
+        let parse = |w: &str| -> Option<usize> {
+            let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
         };
         match width.split_once('-') {
             Some((min, max)) => {
-                min_width = parse(min)?;
-                max_width = parse(max)?;
+                min_width = parse(min);
+                max_width = parse(max);
             }
-            None => min_width = parse(width)?,
+            None => min_width = parse(width),
         }
     }
     Ok(Marker {
