@@ -163,7 +163,8 @@ impl Run<'_> {
                                 format!(
                                     "The Map state's Items must be a JSON array. Found: {other}"
                                 ),
-                                Some("Items".into()),
+                                // No Items field to name: the state input itself is not a list.
+                                None,
                             ),
                         };
                         return Err(in_state(cause, info));
