@@ -150,4 +150,9 @@ fn numbers_print_as_javascript_does() {
     eq("$string(0.1 + 0.2)", json!("0.3"));
     eq("$string(-0)", json!("0"));
     eq("$string(1e-7)", json!("1e-7"));
+    // Functions inside a value print as "" (jsonata-js's JSON.stringify replacer).
+    eq(
+        "$string({\"f\": $sum, \"g\": [function($x){$x}], \"n\": 39.4})",
+        json!(r#"{"f":"","g":[""],"n":39.4}"#),
+    );
 }

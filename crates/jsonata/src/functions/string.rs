@@ -67,6 +67,8 @@ fn round15(n: f64) -> f64 {
 fn rounded(v: &Value) -> Value {
     match v {
         Value::Number(n) => Value::Number(round15(*n)),
+        // jsonata-js's JSON.stringify replacer turns functions inside a value into "".
+        Value::Function(_) => Value::string(""),
         Value::Array(items, f) => Value::Array(Rc::new(items.iter().map(rounded).collect()), *f),
         Value::Object(o) => Value::Object(Rc::new(
             o.iter().map(|(k, v)| (k.clone(), rounded(v))).collect(),
