@@ -190,6 +190,25 @@ fn lambda_signatures() {
     );
 }
 
+/// jsonata-js runs a call in tail position without growing the stack ("Tail call
+/// optimization", docs.jsonata.org/programming), so loops written as recursion run deep.
+#[test]
+fn tail_calls_run_in_constant_stack() {
+    eq(
+        "($even := function($n) { $n = 0 ? true : $odd($n-1) }; $odd := function($n) { $n = 0 ? false : $even($n-1) }; $odd(6555))",
+        json!(true),
+    );
+    eq(
+        "($factorial := function($n){( $iter := function($n, $acc) { $n = 0 ? $acc : $iter($n - 1, $n * $acc) }; $iter($n, 1) )}; $factorial(5))",
+        json!(120),
+    );
+    // A recursion that never ends is still an error, not a hang.
+    assert_eq!(
+        fails("($inf := function(){ $inf() }; $inf())", &json!(null)),
+        "U1001"
+    );
+}
+
 #[test]
 fn comments_and_blocks() {
     eq("/* a comment */ (1 + 2; 3 * 4)", json!(12));
