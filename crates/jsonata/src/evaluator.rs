@@ -389,7 +389,8 @@ impl Evaluator {
         scope: &Rc<Scope>,
         last: bool,
     ) -> Result<(Value, Vec<Item>), Error> {
-        let binding = step.focus.is_some()
+        let binding = step.tuple
+            || step.focus.is_some()
             || step.index.is_some()
             || seq.iter().any(|item| item.scope.is_some());
         let whole: Option<Vec<Item>> = match &step.kind {
@@ -401,6 +402,7 @@ impl Evaluator {
                             value: link.value.clone(),
                             chain: link.up.clone(),
                             scope: item.scope.clone(),
+                            focused: false,
                         }),
                         None => Err(no_parent(step.position)),
                     })
@@ -475,18 +477,24 @@ impl Evaluator {
             })?;
             for (position, x) in r.into_items().into_iter().enumerate() {
                 let bound = Scope::child(&item_scope);
+                let child = || {
+                    Some(Rc::new(Link {
+                        value: item.value.clone(),
+                        up: item.chain.clone(),
+                    }))
+                };
+                // `%` after `a@$x.b@$y` selects the context those steps kept: a run of
+                // focus steps is one level of ancestry, as jsonata-js resolves it.
                 let (value, chain) = match &step.focus {
-                    Some(name) => {
+                    Some(name) if item.focused => {
                         bound.bind(name, x);
                         (item.value.clone(), item.chain.clone())
                     }
-                    None => (
-                        x,
-                        Some(Rc::new(Link {
-                            value: item.value.clone(),
-                            up: item.chain.clone(),
-                        })),
-                    ),
+                    Some(name) => {
+                        bound.bind(name, x);
+                        (item.value.clone(), child())
+                    }
+                    None => (x, child()),
                 };
                 if let Some(name) = &step.index {
                     bound.bind(name, Value::Number(position as f64));
@@ -495,6 +503,7 @@ impl Evaluator {
                     value,
                     chain,
                     scope: Some(bound),
+                    focused: step.focus.is_some(),
                 });
             }
         }
@@ -848,7 +857,11 @@ impl Evaluator {
         scope: &Rc<Scope>,
         pos: usize,
     ) -> Result<(Value, Vec<Value>), Error> {
-        let f = self.eval(func, input, scope)?;
+        let f = match self.eval(func, input, scope) {
+            // `%()`: jsonata-js resolves no parent for a called `%` and calls undefined.
+            Err(e) if e.code() == "S0217" && func.reads_parent() => Value::Undefined,
+            other => other?,
+        };
         if let (false, Kind::Path { steps, .. }) = (matches!(f, Value::Function(_)), &func.kind) {
             // `sum(x)`: a field name called like a function that exists as `$sum`.
             if let [Node {
@@ -1133,6 +1146,8 @@ struct Item {
     value: Value,
     chain: Chain,
     scope: Option<Rc<Scope>>,
+    /// Made by a `@` step, whose input is already the top of `chain`.
+    focused: bool,
 }
 
 impl Item {
@@ -1141,6 +1156,7 @@ impl Item {
             value,
             chain,
             scope: None,
+            focused: false,
         }
     }
 }

@@ -326,6 +326,27 @@ impl Parser {
                 _ => {}
             }
         }
+        // `%` selects the input of a named step: after a constructor, a variable or `**`
+        // there is none (jsonata-js checks this once the expression has parsed).
+        for pair in steps.windows(2) {
+            let parent_step = matches!(pair[1].kind, Kind::Parent);
+            let named = matches!(
+                pair[0].kind,
+                Kind::Name(_) | Kind::Wildcard | Kind::Parent | Kind::Block(_) | Kind::Path { .. }
+            );
+            if parent_step && !named {
+                self.deferred.get_or_insert(Error::syntax(
+                    "S0217",
+                    pair[1].position,
+                    "The object representing the 'parent' cannot be derived from this expression",
+                ));
+            }
+        }
+        if let Some(first) = steps.iter().skip(1).position(Node::reads_parent) {
+            for step in &mut steps[first + 1..] {
+                step.tuple = true;
+            }
+        }
         let last = steps.len() - 1;
         for i in [0, last] {
             if let Kind::Array { cons, .. } = &mut steps[i].kind {

@@ -260,6 +260,49 @@ fn parent_operator() {
         Some(json!(["040657863", "0406654603"])),
     );
     assert_eq!(support::fails("%.x", &json!({"x": 1})), "S0217");
+    // A step that reads % runs item by item: the array it builds is not kept whole.
+    check(
+        "Account.Order.Product.[`Product Name`, %.OrderID]",
+        &invoice(),
+        Some(json!([
+            "Bowler Hat",
+            "order103",
+            "Trilby hat",
+            "order103",
+            "Bowler Hat",
+            "order104",
+            "Cloak",
+            "order104"
+        ])),
+    );
+    // Only a named step has a parent; `%()` calls nothing.
+    assert_eq!(
+        support::fails("{'hello': 'world'}.%", &json!(null)),
+        "S0217"
+    );
+    assert_eq!(support::fails("$.%", &json!({})), "S0217");
+    assert_eq!(support::fails("%()", &json!({})), "T1006");
+}
+
+/// After a run of `@` joins the context is still the joins' input, so `%` is that input's
+/// parent level: the library in `library.loans@$L.books@$B` (jsonata-js's suite, parent.json).
+#[test]
+fn parent_after_context_bindings() {
+    let data = json!({"library": {
+        "books": [{"title": "SICP", "isbn": "1"}, {"title": "Dragon", "isbn": "2"}],
+        "loans": [{"isbn": "2", "customer": "c1"}],
+        "customers": [{"id": "c1", "name": "Joe"}]
+    }});
+    check(
+        "library.loans@$L.books@$B[$L.isbn=$B.isbn].{ 'book': $B.title, 'parent': $keys(%) }",
+        &data,
+        Some(json!({"book": "Dragon", "parent": ["books", "loans", "customers"]})),
+    );
+    check(
+        "library.loans@$L.books@$B[$L.isbn=$B.isbn].customers@$C[$C.id=$L.customer].{ 'customer': $C.name, 'grandparent': $keys(%.%) }",
+        &data,
+        Some(json!({"customer": "Joe", "grandparent": "library"})),
+    );
 }
 
 /// The reference implementation's test suite (jsonata-js `test/test-suite/groups/joins`), on
