@@ -22,6 +22,9 @@ pub(crate) struct Node {
     pub focus: Option<String>,
     /// `step#$i`: bind each result's position to `$i`.
     pub index: Option<String>,
+    /// `step[p]#$i`: after the first `n` stages, bind each remaining item's position (in the
+    /// whole filtered sequence) to `$i`.
+    pub position_after: Option<(usize, String)>,
     /// A path step at or after the first step that reads `%`: it runs item by item, as
     /// jsonata-js's tuple stream does (so an array a step builds is not kept whole).
     pub tuple: bool,
@@ -108,6 +111,7 @@ impl Node {
             keep_array: false,
             focus: None,
             index: None,
+            position_after: None,
             tuple: false,
         }
     }

@@ -392,9 +392,17 @@ impl Evaluator {
         let binding = step.tuple
             || step.focus.is_some()
             || step.index.is_some()
+            || step.position_after.is_some()
             || seq.iter().any(|item| item.scope.is_some());
         let whole: Option<Vec<Item>> = match &step.kind {
-            Kind::Sort(terms) => Some(self.sort(terms, seq.to_vec(), scope)?),
+            Kind::Sort(terms) => {
+                let sorted = self.sort(terms, seq.to_vec(), scope)?;
+                Some(match &step.index {
+                    // `^(…)#$i`: positions in the sorted order.
+                    Some(name) => bind_positions(sorted, name, scope),
+                    None => sorted,
+                })
+            }
             Kind::Parent => Some(
                 seq.iter()
                     .map(|item| match &item.chain {
@@ -414,8 +422,18 @@ impl Evaluator {
         // Sorting, parent and binding steps filter their whole output; plain steps (below)
         // filter each input item's results separately, as jsonata-js does.
         if let Some(mut items) = whole {
-            for stage in &step.stages {
+            for (done, stage) in step.stages.iter().enumerate() {
+                if let Some((at, name)) = &step.position_after {
+                    if *at == done {
+                        items = bind_positions(items, name, scope);
+                    }
+                }
                 items = self.filter_items(stage, items, scope)?;
+            }
+            if let Some((at, name)) = &step.position_after {
+                if *at == step.stages.len() {
+                    items = bind_positions(items, name, scope);
+                }
             }
             let values = items.iter().map(|item| item.value.clone()).collect();
             return Ok((Value::sequence(values), items));
@@ -1159,6 +1177,20 @@ impl Item {
             focused: false,
         }
     }
+}
+
+/// Binds each item's position in `items` to `$name`, in a scope of the item's own.
+fn bind_positions(items: Vec<Item>, name: &str, scope: &Rc<Scope>) -> Vec<Item> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(position, mut item)| {
+            let bound = Scope::child(item.scope.as_ref().unwrap_or(scope));
+            bound.bind(name, Value::Number(position as f64));
+            item.scope = Some(bound);
+            item
+        })
+        .collect()
 }
 
 fn no_parent(position: usize) -> Error {

@@ -535,31 +535,24 @@ impl Parser {
                 let Some(step) = steps.last_mut() else {
                     return Err(Error::syntax("S0201", pos, "Syntax error"));
                 };
-                if matches!(step.kind, Kind::Sort(_)) {
+                if op == "@" && matches!(step.kind, Kind::Sort(_)) {
                     return Err(Error::syntax(
                         "S0216",
                         pos,
                         "A context variable binding must precede the 'order-by' clause on a step",
                     ));
                 }
-                if !step.stages.is_empty() {
-                    return Err(match op {
-                        "@" => Error::syntax(
+                match (op, step.stages.len()) {
+                    ("@", 0) => step.focus = Some(name),
+                    ("@", _) => {
+                        return Err(Error::syntax(
                             "S0215",
                             pos,
                             "A context variable binding must precede any predicates on a step",
-                        ),
-                        _ => Error::syntax(
-                            "S0201",
-                            pos,
-                            "A positional variable binding after a predicate is not supported yet",
-                        ),
-                    });
-                }
-                if op == "@" {
-                    step.focus = Some(name);
-                } else {
-                    step.index = Some(name);
+                        ))
+                    }
+                    (_, 0) => step.index = Some(name),
+                    (_, filtered) => step.position_after = Some((filtered, name)),
                 }
                 left
             }

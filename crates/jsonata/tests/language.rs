@@ -343,6 +343,11 @@ fn positional_binding() {
         &library(),
         Some(json!([1, 2])),
     );
+    // After a sort, positions are in sorted order; after a predicate, in the filtered
+    // sequence (jsonata-js's suite, joins/index.json).
+    let digits = json!([3, 1, 4, 1, 5, 9]);
+    check("$^($)#$pos[$pos<3]", &digits, Some(json!([1, 1, 3])));
+    check("$[[1..4]]#$pos[$pos>=2]", &digits, Some(json!([1, 5])));
 }
 
 #[test]
