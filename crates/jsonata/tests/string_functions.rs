@@ -100,6 +100,15 @@ fn replace() {
         json!("Mr Smith and John Jones"),
     );
     eq(r#"$replace("abracadabra", /a.*?a/, "*")"#, json!("*c*bra"));
+    // A pattern that matches the empty string would never advance (jsonata-js: D1004).
+    assert_eq!(
+        support::fails(r#"$replace("abracadabra", /.*?/, "$1")"#, &json!(null)),
+        "D1004"
+    );
+    assert_eq!(
+        support::fails(r#"$match("ab", /x*/)"#, &json!(null)),
+        "D1004"
+    );
     eq(
         r#"$replace("John Smith", /(\w+)\s(\w+)/, "$2, $1")"#,
         json!("Smith, John"),
