@@ -253,6 +253,15 @@ impl Evaluator {
             Kind::Partial { func, args } => {
                 let f = self.eval(func, input, scope)?;
                 if !matches!(f, Value::Function(_)) {
+                    // `substring(?, 0, 5)`: a field name where `$substring` was meant.
+                    if let Some(name) = single_name(func).filter(|n| functions::lookup(n).is_some())
+                    {
+                        return Err(Error::type_error(
+                            "T1007",
+                            pos,
+                            format!("Attempted to partially apply a non-function. Did you mean ${name}?"),
+                        ));
+                    }
                     return Err(Error::type_error(
                         "T1008",
                         pos,
@@ -880,26 +889,20 @@ impl Evaluator {
             Err(e) if e.code() == "S0217" && func.reads_parent() => Value::Undefined,
             other => other?,
         };
-        if let (false, Kind::Path { steps, .. }) = (matches!(f, Value::Function(_)), &func.kind) {
+        if let (false, Some(name)) = (matches!(f, Value::Function(_)), single_name(func)) {
             // `sum(x)`: a field name called like a function that exists as `$sum`.
-            if let [Node {
-                kind: Kind::Name(name),
-                ..
-            }] = steps.as_slice()
-            {
-                if functions::lookup(name).is_none() && scope.lookup(name).is_none() {
-                    return Err(Error::type_error(
-                        "T1006",
-                        pos,
-                        "Attempted to invoke a non-function",
-                    ));
-                }
+            if functions::lookup(name).is_none() && scope.lookup(name).is_none() {
                 return Err(Error::type_error(
-                    "T1005",
+                    "T1006",
                     pos,
-                    format!("Attempted to invoke a non-function. Did you mean ${name}?"),
+                    "Attempted to invoke a non-function",
                 ));
             }
+            return Err(Error::type_error(
+                "T1005",
+                pos,
+                format!("Attempted to invoke a non-function. Did you mean ${name}?"),
+            ));
         }
         let mut values = Vec::with_capacity(args.len());
         for a in args {
@@ -1176,6 +1179,20 @@ impl Item {
             scope: None,
             focused: false,
         }
+    }
+}
+
+/// The field name a node is, if it is a path of just one name (`sum` in `sum(x)`).
+fn single_name(node: &Node) -> Option<&str> {
+    match &node.kind {
+        Kind::Path { steps, .. } => match steps.as_slice() {
+            [Node {
+                kind: Kind::Name(name),
+                ..
+            }] => Some(name),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

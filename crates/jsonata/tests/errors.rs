@@ -56,6 +56,7 @@ fn operator_type_errors() {
     assert_eq!(fails(r#"-"a""#, &n), "D1002");
     assert_eq!(fails("1/0", &n), "D1001");
     assert_eq!(fails("$nothing()", &n), "T1006");
+    assert_eq!(fails("substring(?, 0, ?)", &n), "T1007");
     assert_eq!(fails("1 ~> 2", &n), "T2006");
 }
 
