@@ -22,6 +22,12 @@ pub(crate) struct Node {
     pub focus: Option<String>,
     /// `step#$i`: bind each result's position to `$i`.
     pub index: Option<String>,
+    /// `step[p]#$i`: after the first `n` stages, bind each remaining item's position (in the
+    /// whole filtered sequence) to `$i`.
+    pub position_after: Option<(usize, String)>,
+    /// A path step at or after the first step that reads `%`: it runs item by item, as
+    /// jsonata-js's tuple stream does (so an array a step builds is not kept whole).
+    pub tuple: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -105,11 +111,22 @@ impl Node {
             keep_array: false,
             focus: None,
             index: None,
+            position_after: None,
+            tuple: false,
         }
     }
 }
 
 impl Node {
+    /// Whether `%` appears anywhere in this node.
+    pub fn reads_parent(&self) -> bool {
+        let mut found = false;
+        self.visit(false, &mut |node, _| {
+            found |= matches!(node.kind, Kind::Parent)
+        });
+        found
+    }
+
     /// Visits this node and every node below it. `top` tells whether a node is evaluated
     /// against the expression's own input (rather than against items a path, predicate, sort,
     /// grouping or transform hands it), which is what a caller that supplies no input (the

@@ -8,11 +8,27 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
-use crate::ast::{Kind, Node, SortTerm};
+use crate::ast::{Kind, LambdaDef, Node, SortTerm};
 use crate::error::Error;
 use crate::functions;
 use crate::stack::StackGuard;
 use crate::value::{deep_equal, ArrayFlags, Function, Object, Value};
+
+/// What a lambda body evaluates to: its value, or the call it ends with, still to be made.
+enum Tail {
+    Value(Value),
+    Call {
+        func: Value,
+        args: Vec<Value>,
+        input: Value,
+        position: usize,
+    },
+}
+
+/// Tail calls one lambda call may chain (a loop written as tail recursion): beyond this it is
+/// taken for a non-terminating recursion (U1001), which jsonata-js would run until the state
+/// times out.
+const MAX_TAIL_CALLS: usize = 100_000;
 
 /// The context item a function call sees: the top-level input array stands for its first
 /// item, as `$` does.
@@ -231,39 +247,21 @@ impl Evaluator {
                 }
             }
             Kind::Call { func, args } => {
-                let f = self.eval(func, input, scope)?;
-                if let (false, Kind::Path { steps, .. }) =
-                    (matches!(f, Value::Function(_)), &func.kind)
-                {
-                    // `sum(x)`: a field name called like a function that exists as `$sum`.
-                    if let [Node {
-                        kind: Kind::Name(name),
-                        ..
-                    }] = steps.as_slice()
-                    {
-                        if functions::lookup(name).is_none() && scope.lookup(name).is_none() {
-                            return Err(Error::type_error(
-                                "T1006",
-                                pos,
-                                "Attempted to invoke a non-function",
-                            ));
-                        }
-                        return Err(Error::type_error(
-                            "T1005",
-                            pos,
-                            format!("Attempted to invoke a non-function. Did you mean ${name}?"),
-                        ));
-                    }
-                }
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.eval(a, input, scope)?);
-                }
+                let (f, values) = self.call_parts(func, args, input, scope, pos)?;
                 self.apply(&f, values, input, pos)?
             }
             Kind::Partial { func, args } => {
                 let f = self.eval(func, input, scope)?;
                 if !matches!(f, Value::Function(_)) {
+                    // `substring(?, 0, 5)`: a field name where `$substring` was meant.
+                    if let Some(name) = single_name(func).filter(|n| functions::lookup(n).is_some())
+                    {
+                        return Err(Error::type_error(
+                            "T1007",
+                            pos,
+                            format!("Attempted to partially apply a non-function. Did you mean ${name}?"),
+                        ));
+                    }
                     return Err(Error::type_error(
                         "T1008",
                         pos,
@@ -400,11 +398,20 @@ impl Evaluator {
         scope: &Rc<Scope>,
         last: bool,
     ) -> Result<(Value, Vec<Item>), Error> {
-        let binding = step.focus.is_some()
+        let binding = step.tuple
+            || step.focus.is_some()
             || step.index.is_some()
+            || step.position_after.is_some()
             || seq.iter().any(|item| item.scope.is_some());
         let whole: Option<Vec<Item>> = match &step.kind {
-            Kind::Sort(terms) => Some(self.sort(terms, seq.to_vec(), scope)?),
+            Kind::Sort(terms) => {
+                let sorted = self.sort(terms, seq.to_vec(), scope)?;
+                Some(match &step.index {
+                    // `^(…)#$i`: positions in the sorted order.
+                    Some(name) => bind_positions(sorted, name, scope),
+                    None => sorted,
+                })
+            }
             Kind::Parent => Some(
                 seq.iter()
                     .map(|item| match &item.chain {
@@ -412,6 +419,7 @@ impl Evaluator {
                             value: link.value.clone(),
                             chain: link.up.clone(),
                             scope: item.scope.clone(),
+                            focused: false,
                         }),
                         None => Err(no_parent(step.position)),
                     })
@@ -423,8 +431,18 @@ impl Evaluator {
         // Sorting, parent and binding steps filter their whole output; plain steps (below)
         // filter each input item's results separately, as jsonata-js does.
         if let Some(mut items) = whole {
-            for stage in &step.stages {
+            for (done, stage) in step.stages.iter().enumerate() {
+                if let Some((at, name)) = &step.position_after {
+                    if *at == done {
+                        items = bind_positions(items, name, scope);
+                    }
+                }
                 items = self.filter_items(stage, items, scope)?;
+            }
+            if let Some((at, name)) = &step.position_after {
+                if *at == step.stages.len() {
+                    items = bind_positions(items, name, scope);
+                }
             }
             let values = items.iter().map(|item| item.value.clone()).collect();
             return Ok((Value::sequence(values), items));
@@ -486,18 +504,24 @@ impl Evaluator {
             })?;
             for (position, x) in r.into_items().into_iter().enumerate() {
                 let bound = Scope::child(&item_scope);
+                let child = || {
+                    Some(Rc::new(Link {
+                        value: item.value.clone(),
+                        up: item.chain.clone(),
+                    }))
+                };
+                // `%` after `a@$x.b@$y` selects the context those steps kept: a run of
+                // focus steps is one level of ancestry, as jsonata-js resolves it.
                 let (value, chain) = match &step.focus {
-                    Some(name) => {
+                    Some(name) if item.focused => {
                         bound.bind(name, x);
                         (item.value.clone(), item.chain.clone())
                     }
-                    None => (
-                        x,
-                        Some(Rc::new(Link {
-                            value: item.value.clone(),
-                            up: item.chain.clone(),
-                        })),
-                    ),
+                    Some(name) => {
+                        bound.bind(name, x);
+                        (item.value.clone(), child())
+                    }
+                    None => (x, child()),
                 };
                 if let Some(name) = &step.index {
                     bound.bind(name, Value::Number(position as f64));
@@ -506,6 +530,7 @@ impl Evaluator {
                     value,
                     chain,
                     scope: Some(bound),
+                    focused: step.focus.is_some(),
                 });
             }
         }
@@ -850,6 +875,109 @@ impl Evaluator {
         })
     }
 
+    /// The function a call names (T1005/T1006 when it is none) and its evaluated arguments.
+    fn call_parts(
+        &self,
+        func: &Node,
+        args: &[Node],
+        input: &Value,
+        scope: &Rc<Scope>,
+        pos: usize,
+    ) -> Result<(Value, Vec<Value>), Error> {
+        let f = match self.eval(func, input, scope) {
+            // `%()`: jsonata-js resolves no parent for a called `%` and calls undefined.
+            Err(e) if e.code() == "S0217" && func.reads_parent() => Value::Undefined,
+            other => other?,
+        };
+        if let (false, Some(name)) = (matches!(f, Value::Function(_)), single_name(func)) {
+            // `sum(x)`: a field name called like a function that exists as `$sum`.
+            if functions::lookup(name).is_none() && scope.lookup(name).is_none() {
+                return Err(Error::type_error(
+                    "T1006",
+                    pos,
+                    "Attempted to invoke a non-function",
+                ));
+            }
+            return Err(Error::type_error(
+                "T1005",
+                pos,
+                format!("Attempted to invoke a non-function. Did you mean ${name}?"),
+            ));
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a, input, scope)?);
+        }
+        Ok((f, values))
+    }
+
+    /// A lambda body, evaluated as far as a call in tail position (the last expression of a
+    /// block, a branch of a condition, or the body itself), which is returned unmade so that
+    /// `apply` can loop instead of recursing: jsonata-js optimises tail calls the same way,
+    /// and recursive definitions such as `$iter($n - 1, $n * $acc)` rely on it.
+    fn eval_tail(&self, node: &Node, input: &Value, scope: &Rc<Scope>) -> Result<Tail, Error> {
+        let plain = node.predicates.is_empty() && node.group.is_none() && !node.keep_array;
+        if plain {
+            self.stack.check(node.position)?;
+            match &node.kind {
+                Kind::Call { func, args } => {
+                    let (func, args) = self.call_parts(func, args, input, scope, node.position)?;
+                    return Ok(Tail::Call {
+                        func,
+                        args,
+                        input: input.clone(),
+                        position: node.position,
+                    });
+                }
+                Kind::Condition {
+                    test,
+                    then,
+                    otherwise,
+                } => {
+                    return if self.eval(test, input, scope)?.truthy() {
+                        self.eval_tail(then, input, scope)
+                    } else if let Some(otherwise) = otherwise {
+                        self.eval_tail(otherwise, input, scope)
+                    } else {
+                        Ok(Tail::Value(Value::Undefined))
+                    };
+                }
+                Kind::Block(items) => {
+                    let inner = Scope::child(scope);
+                    let Some((last, first)) = items.split_last() else {
+                        return Ok(Tail::Value(Value::Undefined));
+                    };
+                    for item in first {
+                        self.eval(item, input, &inner)?;
+                    }
+                    return self.eval_tail(last, input, &inner);
+                }
+                _ => {}
+            }
+        }
+        Ok(Tail::Value(self.eval(node, input, scope)?))
+    }
+
+    /// Binds a lambda's (checked) arguments and evaluates its body up to a tail call.
+    fn enter_lambda(
+        &self,
+        lambda: (&LambdaDef, &Rc<Scope>, &Value),
+        args: Vec<Value>,
+        input: &Value,
+        pos: usize,
+    ) -> Result<Tail, Error> {
+        let (def, scope, captured) = lambda;
+        let args = match &def.signature {
+            Some(signature) => signature.validate(args, &context_item(input), "lambda", pos)?,
+            None => args,
+        };
+        let inner = Scope::child(scope);
+        for (i, name) in def.params.iter().enumerate() {
+            inner.bind(name, args.get(i).cloned().unwrap_or(Value::Undefined));
+        }
+        self.eval_tail(&def.body, captured, &inner)
+    }
+
     /// Calls a function value with evaluated arguments.
     pub fn apply(
         &self,
@@ -872,14 +1000,36 @@ impl Evaluator {
                 scope,
                 input: captured,
             } => {
-                if let Some(signature) = &def.signature {
-                    args = signature.validate(args, &context_item(input), "lambda", pos)?;
+                let mut tail = self.enter_lambda((def, scope, captured), args, input, pos)?;
+                let mut calls = 0usize;
+                loop {
+                    let (func, args, input, position) = match tail {
+                        Tail::Value(v) => break Ok(collapse(v, false)),
+                        Tail::Call {
+                            func,
+                            args,
+                            input,
+                            position,
+                        } => (func, args, input, position),
+                    };
+                    calls += 1;
+                    if calls > MAX_TAIL_CALLS {
+                        return Err(crate::stack::overflow(position));
+                    }
+                    tail = match &func {
+                        Value::Function(f) => match &**f {
+                            Function::Lambda {
+                                def,
+                                scope,
+                                input: captured,
+                            } => {
+                                self.enter_lambda((def, scope, captured), args, &input, position)?
+                            }
+                            _ => Tail::Value(self.apply(&func, args, &input, position)?),
+                        },
+                        _ => Tail::Value(self.apply(&func, args, &input, position)?),
+                    };
                 }
-                let inner = Scope::child(scope);
-                for (i, name) in def.params.iter().enumerate() {
-                    inner.bind(name, args.get(i).cloned().unwrap_or(Value::Undefined));
-                }
-                self.eval(&def.body, captured, &inner)
             }
             Function::Builtin(b) => {
                 match functions::signatures::signature(b.name) {
@@ -1017,6 +1167,8 @@ struct Item {
     value: Value,
     chain: Chain,
     scope: Option<Rc<Scope>>,
+    /// Made by a `@` step, whose input is already the top of `chain`.
+    focused: bool,
 }
 
 impl Item {
@@ -1025,8 +1177,37 @@ impl Item {
             value,
             chain,
             scope: None,
+            focused: false,
         }
     }
+}
+
+/// The field name a node is, if it is a path of just one name (`sum` in `sum(x)`).
+fn single_name(node: &Node) -> Option<&str> {
+    match &node.kind {
+        Kind::Path { steps, .. } => match steps.as_slice() {
+            [Node {
+                kind: Kind::Name(name),
+                ..
+            }] => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Binds each item's position in `items` to `$name`, in a scope of the item's own.
+fn bind_positions(items: Vec<Item>, name: &str, scope: &Rc<Scope>) -> Vec<Item> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(position, mut item)| {
+            let bound = Scope::child(item.scope.as_ref().unwrap_or(scope));
+            bound.bind(name, Value::Number(position as f64));
+            item.scope = Some(bound);
+            item
+        })
+        .collect()
 }
 
 fn no_parent(position: usize) -> Error {

@@ -19,6 +19,10 @@ pub(crate) enum Tok {
         pattern: String,
         flags: String,
     },
+    /// What the lexer could not read. It ends the tokens in place of `End`, and is raised
+    /// only when the parser reaches it: jsonata-js tokenizes lazily, so a syntax error earlier
+    /// in the expression is the one reported.
+    Error(Error),
     End,
 }
 
@@ -28,19 +32,39 @@ pub(crate) struct Token {
     pub position: usize,
 }
 
-/// Longest operators first, so that `..` wins over `.` and `~>` over `~`.
+/// Longest operators first, so that `..` wins over `.` and `~>` over `~`. A lone `!` or `~` is
+/// no operator (S0204), as in jsonata-js.
 const OPERATORS: &[&str] = &[
     "..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??", ".", "[", "]", "{", "}", "(", ")", ",",
-    "@", "#", ";", ":", "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&", "!", "~",
+    "@", "#", ";", ":", "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&",
 ];
 
 fn is_operator_char(c: char) -> bool {
     ".[]{}(),@#;:?+-*/%|=<>^&!~\"'`".contains(c)
 }
 
-pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
+/// The tokens of `src`, ending with `End`, or with `Error` where the lexer stopped.
+pub(crate) fn tokenize(src: &str) -> Vec<Token> {
     let chars: Vec<char> = src.chars().collect();
     let mut out: Vec<Token> = Vec::new();
+    let last = match read_tokens(&chars, &mut out) {
+        Ok(()) => Token {
+            tok: Tok::End,
+            position: chars.len(),
+        },
+        Err(error) => Token {
+            position: match &error {
+                Error::Syntax { position, .. } => *position,
+                _ => chars.len(),
+            },
+            tok: Tok::Error(error),
+        },
+    };
+    out.push(last);
+    out
+}
+
+fn read_tokens(chars: &[char], out: &mut Vec<Token>) -> Result<(), Error> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -67,7 +91,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
         }
         let start = i;
         if c == '/' && !ends_operand(out.last()) {
-            let (tok, next) = regex_literal(&chars, i)?;
+            let (tok, next) = regex_literal(chars, i)?;
             out.push(Token {
                 tok,
                 position: start,
@@ -76,7 +100,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
             continue;
         }
         if c == '"' || c == '\'' {
-            let (s, next) = string_literal(&chars, i)?;
+            let (s, next) = string_literal(chars, i)?;
             out.push(Token {
                 tok: Tok::Str(s),
                 position: start,
@@ -145,7 +169,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
             i += end + 2;
             continue;
         }
-        if let Some(op) = OPERATORS.iter().find(|op| starts_with(&chars, i, op)) {
+        if let Some(op) = OPERATORS.iter().find(|op| starts_with(chars, i, op)) {
             out.push(Token {
                 tok: Tok::Op(op),
                 position: start,
@@ -194,11 +218,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
         });
         i = j;
     }
-    out.push(Token {
-        tok: Tok::End,
-        position: chars.len(),
-    });
-    Ok(out)
+    Ok(())
 }
 
 fn starts_with(chars: &[char], at: usize, s: &str) -> bool {

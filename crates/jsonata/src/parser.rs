@@ -11,14 +11,18 @@ use crate::stack::StackGuard;
 
 pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut p = Parser {
-        tokens: tokenize(src)?,
+        tokens: tokenize(src),
         at: 0,
         stack: StackGuard::new(),
+        deferred: None,
     };
     let node = p.expression(0)?;
-    match &p.peek().tok {
-        Tok::End => Ok(node),
-        _ => Err(p.unexpected()),
+    if !matches!(p.peek().tok, Tok::End) {
+        return Err(p.unexpected());
+    }
+    match p.deferred {
+        Some(error) => Err(error),
+        None => Ok(node),
     }
 }
 
@@ -46,11 +50,14 @@ struct Parser {
     tokens: Vec<Token>,
     at: usize,
     stack: StackGuard,
+    /// An error jsonata-js finds only after parsing (in its AST pass), so that a syntax error
+    /// later in the expression wins over it.
+    deferred: Option<Error>,
 }
 
 impl Parser {
     fn peek(&self) -> &Token {
-        // tokenize always ends with Tok::End, and `advance` never moves past it.
+        // tokenize always ends with Tok::End or Tok::Error, and `advance` never moves past it.
         &self.tokens[self.at.min(self.tokens.len() - 1)]
     }
 
@@ -70,6 +77,8 @@ impl Parser {
         if self.is_op(op) {
             self.advance();
             Ok(())
+        } else if let Tok::Error(error) = &self.peek().tok {
+            Err(error.clone())
         } else if matches!(self.peek().tok, Tok::End) {
             Err(Error::syntax(
                 "S0203",
@@ -88,6 +97,7 @@ impl Parser {
     fn unexpected(&self) -> Error {
         let t = self.peek();
         match &t.tok {
+            Tok::Error(error) => error.clone(),
             Tok::End => Error::syntax("S0207", t.position, "Unexpected end of expression"),
             tok => Error::syntax(
                 "S0201",
@@ -181,6 +191,7 @@ impl Parser {
             }
             Tok::Op("%") => path(vec![node(Kind::Parent)], pos),
             Tok::End => return Err(Error::syntax("S0207", pos, "Unexpected end of expression")),
+            Tok::Error(error) => return Err(error),
             tok => {
                 return Err(Error::syntax(
                     "S0211",
@@ -281,6 +292,76 @@ impl Parser {
         }
     }
 
+    /// Builds `lhs.rhs` as one flat path: string literals become names, array constructors at
+    /// either end keep their arrays, and `[]` on any step makes the whole path keep singletons.
+    /// A literal step (`a.1`) is S0213, raised once the whole expression has parsed.
+    fn join_path(&mut self, lhs: Node, rhs: Node, pos: usize) -> Node {
+        let mut steps = Vec::new();
+        let mut keep = false;
+        for side in [lhs, rhs] {
+            match side.kind {
+                Kind::Path {
+                    steps: s,
+                    keep_singleton,
+                } if side.predicates.is_empty() && side.group.is_none() => {
+                    keep |= keep_singleton;
+                    steps.extend(s);
+                }
+                _ => {
+                    keep |= side.keep_array;
+                    steps.push(side);
+                }
+            }
+        }
+        for step in &mut steps {
+            match &step.kind {
+                Kind::Num(_) | Kind::Value(_) => {
+                    self.deferred.get_or_insert(Error::syntax(
+                        "S0213",
+                        step.position,
+                        "The literal value cannot be used as a step within a path expression",
+                    ));
+                }
+                Kind::Str(s) => step.kind = Kind::Name(s.clone()),
+                _ => {}
+            }
+        }
+        // `%` selects the input of a named step: after a constructor, a variable or `**`
+        // there is none (jsonata-js checks this once the expression has parsed).
+        for pair in steps.windows(2) {
+            let parent_step = matches!(pair[1].kind, Kind::Parent);
+            let named = matches!(
+                pair[0].kind,
+                Kind::Name(_) | Kind::Wildcard | Kind::Parent | Kind::Block(_) | Kind::Path { .. }
+            );
+            if parent_step && !named {
+                self.deferred.get_or_insert(Error::syntax(
+                    "S0217",
+                    pair[1].position,
+                    "The object representing the 'parent' cannot be derived from this expression",
+                ));
+            }
+        }
+        if let Some(first) = steps.iter().skip(1).position(Node::reads_parent) {
+            for step in &mut steps[first + 1..] {
+                step.tuple = true;
+            }
+        }
+        let last = steps.len() - 1;
+        for i in [0, last] {
+            if let Kind::Array { cons, .. } = &mut steps[i].kind {
+                *cons = true;
+            }
+        }
+        Node::new(
+            Kind::Path {
+                steps,
+                keep_singleton: keep,
+            },
+            pos,
+        )
+    }
+
     fn led(&mut self, t: Token, left: Node) -> Result<Node, Error> {
         let pos = t.position;
         let op = match t.tok {
@@ -290,7 +371,7 @@ impl Parser {
         Ok(match op {
             "." => {
                 let rhs = self.expression(75)?;
-                join_path(left, rhs, pos)?
+                self.join_path(left, rhs, pos)
             }
             "[" => {
                 if left.group.is_some() {
@@ -382,8 +463,11 @@ impl Parser {
                 )
             }
             ":=" => {
+                // `$a[1] := …` is not an assignment target (jsonata-js checks the node type,
+                // and a predicate makes it a filter).
+                let plain = left.predicates.is_empty() && left.stages.is_empty();
                 let name = match left.kind {
-                    Kind::Var(name) => name,
+                    Kind::Var(name) if plain => name,
                     _ => {
                         return Err(Error::syntax(
                             "S0212",
@@ -425,7 +509,7 @@ impl Parser {
                 }
                 self.expect(")")?;
                 let sort = Node::new(Kind::Sort(terms), pos);
-                join_path(left, sort, pos)?
+                self.join_path(left, sort, pos)
             }
             "@" | "#" => {
                 let t = self.advance();
@@ -451,31 +535,24 @@ impl Parser {
                 let Some(step) = steps.last_mut() else {
                     return Err(Error::syntax("S0201", pos, "Syntax error"));
                 };
-                if matches!(step.kind, Kind::Sort(_)) {
+                if op == "@" && matches!(step.kind, Kind::Sort(_)) {
                     return Err(Error::syntax(
                         "S0216",
                         pos,
                         "A context variable binding must precede the 'order-by' clause on a step",
                     ));
                 }
-                if !step.stages.is_empty() {
-                    return Err(match op {
-                        "@" => Error::syntax(
+                match (op, step.stages.len()) {
+                    ("@", 0) => step.focus = Some(name),
+                    ("@", _) => {
+                        return Err(Error::syntax(
                             "S0215",
                             pos,
                             "A context variable binding must precede any predicates on a step",
-                        ),
-                        _ => Error::syntax(
-                            "S0201",
-                            pos,
-                            "A positional variable binding after a predicate is not supported yet",
-                        ),
-                    });
-                }
-                if op == "@" {
-                    step.focus = Some(name);
-                } else {
-                    step.index = Some(name);
+                        ))
+                    }
+                    (_, 0) => step.index = Some(name),
+                    (_, filtered) => step.position_after = Some((filtered, name)),
                 }
                 left
             }
@@ -504,54 +581,6 @@ fn path(steps: Vec<Node>, pos: usize) -> Node {
     )
 }
 
-/// Builds `lhs.rhs` as one flat path: string literals become names, array constructors at
-/// either end keep their arrays, and `[]` on any step makes the whole path keep singletons.
-fn join_path(lhs: Node, rhs: Node, pos: usize) -> Result<Node, Error> {
-    let mut steps = Vec::new();
-    let mut keep = false;
-    for side in [lhs, rhs] {
-        match side.kind {
-            Kind::Path {
-                steps: s,
-                keep_singleton,
-            } if side.predicates.is_empty() && side.group.is_none() => {
-                keep |= keep_singleton;
-                steps.extend(s);
-            }
-            _ => {
-                keep |= side.keep_array;
-                steps.push(side);
-            }
-        }
-    }
-    for step in &mut steps {
-        match &step.kind {
-            Kind::Num(_) | Kind::Value(_) => {
-                return Err(Error::syntax(
-                    "S0213",
-                    step.position,
-                    "The literal value cannot be used as a step within a path expression",
-                ));
-            }
-            Kind::Str(s) => step.kind = Kind::Name(s.clone()),
-            _ => {}
-        }
-    }
-    let last = steps.len() - 1;
-    for i in [0, last] {
-        if let Kind::Array { cons, .. } = &mut steps[i].kind {
-            *cons = true;
-        }
-    }
-    Ok(Node::new(
-        Kind::Path {
-            steps,
-            keep_singleton: keep,
-        },
-        pos,
-    ))
-}
-
 fn describe(tok: &Tok) -> String {
     match tok {
         Tok::Op(op) => format!("\"{op}\""),
@@ -562,5 +591,6 @@ fn describe(tok: &Tok) -> String {
         Tok::Var(v) => format!("${v}"),
         Tok::Regex { pattern, .. } => format!("/{pattern}/"),
         Tok::End => "end of expression".into(),
+        Tok::Error(error) => error.message().to_string(),
     }
 }

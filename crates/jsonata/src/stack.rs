@@ -21,14 +21,19 @@ impl StackGuard {
     /// Fails once the stack has grown more than the budget since `new`.
     pub fn check(&self, at: usize) -> Result<(), Error> {
         if position().abs_diff(self.base) > BUDGET {
-            return Err(Error::dynamic(
-                "U1001",
-                at,
-                "Stack overflow error: check for non-terminating recursive function or too deeply nested expression",
-            ));
+            return Err(overflow(at));
         }
         Ok(())
     }
+}
+
+/// U1001, jsonata-js's error for runaway recursion.
+pub(crate) fn overflow(at: usize) -> Error {
+    Error::dynamic(
+        "U1001",
+        at,
+        "Stack overflow error: check for non-terminating recursive function or too deeply nested expression",
+    )
 }
 
 /// An address on the current stack.

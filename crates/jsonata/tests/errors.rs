@@ -24,6 +24,18 @@ fn syntax_errors_have_codes_and_positions() {
     assert_eq!(syntax("/* open"), ("S0106", 0));
     assert_eq!(syntax("1 := 2"), ("S0212", 2));
     assert_eq!(syntax(r#""\q""#), ("S0103", 2));
+    assert_eq!(syntax("($a := [1,2]; $a[1] := 3; $a)"), ("S0212", 20));
+    assert_eq!(syntax("[1!2]"), ("S0204", 2));
+}
+
+/// jsonata-js reads tokens as it parses and checks literal path steps after parsing, so the
+/// first error in reading order is the one reported.
+#[test]
+fn the_first_syntax_error_in_reading_order_wins() {
+    // The unterminated string starts after `rr`, where the parser already stopped.
+    assert_eq!(syntax(r#"$replace("foo", "o, "rr")"#).0, "S0202");
+    // `7` is a literal step (S0213), but `a` after it is a syntax error first.
+    assert_eq!(syntax("$.7a").0, "S0201");
 }
 
 #[test]
@@ -44,6 +56,7 @@ fn operator_type_errors() {
     assert_eq!(fails(r#"-"a""#, &n), "D1002");
     assert_eq!(fails("1/0", &n), "D1001");
     assert_eq!(fails("$nothing()", &n), "T1006");
+    assert_eq!(fails("substring(?, 0, ?)", &n), "T1007");
     assert_eq!(fails("1 ~> 2", &n), "T2006");
 }
 

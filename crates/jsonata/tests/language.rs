@@ -190,6 +190,25 @@ fn lambda_signatures() {
     );
 }
 
+/// jsonata-js runs a call in tail position without growing the stack ("Tail call
+/// optimization", docs.jsonata.org/programming), so loops written as recursion run deep.
+#[test]
+fn tail_calls_run_in_constant_stack() {
+    eq(
+        "($even := function($n) { $n = 0 ? true : $odd($n-1) }; $odd := function($n) { $n = 0 ? false : $even($n-1) }; $odd(6555))",
+        json!(true),
+    );
+    eq(
+        "($factorial := function($n){( $iter := function($n, $acc) { $n = 0 ? $acc : $iter($n - 1, $n * $acc) }; $iter($n, 1) )}; $factorial(5))",
+        json!(120),
+    );
+    // A recursion that never ends is still an error, not a hang.
+    assert_eq!(
+        fails("($inf := function(){ $inf() }; $inf())", &json!(null)),
+        "U1001"
+    );
+}
+
 #[test]
 fn comments_and_blocks() {
     eq("/* a comment */ (1 + 2; 3 * 4)", json!(12));
@@ -241,6 +260,49 @@ fn parent_operator() {
         Some(json!(["040657863", "0406654603"])),
     );
     assert_eq!(support::fails("%.x", &json!({"x": 1})), "S0217");
+    // A step that reads % runs item by item: the array it builds is not kept whole.
+    check(
+        "Account.Order.Product.[`Product Name`, %.OrderID]",
+        &invoice(),
+        Some(json!([
+            "Bowler Hat",
+            "order103",
+            "Trilby hat",
+            "order103",
+            "Bowler Hat",
+            "order104",
+            "Cloak",
+            "order104"
+        ])),
+    );
+    // Only a named step has a parent; `%()` calls nothing.
+    assert_eq!(
+        support::fails("{'hello': 'world'}.%", &json!(null)),
+        "S0217"
+    );
+    assert_eq!(support::fails("$.%", &json!({})), "S0217");
+    assert_eq!(support::fails("%()", &json!({})), "T1006");
+}
+
+/// After a run of `@` joins the context is still the joins' input, so `%` is that input's
+/// parent level: the library in `library.loans@$L.books@$B` (jsonata-js's suite, parent.json).
+#[test]
+fn parent_after_context_bindings() {
+    let data = json!({"library": {
+        "books": [{"title": "SICP", "isbn": "1"}, {"title": "Dragon", "isbn": "2"}],
+        "loans": [{"isbn": "2", "customer": "c1"}],
+        "customers": [{"id": "c1", "name": "Joe"}]
+    }});
+    check(
+        "library.loans@$L.books@$B[$L.isbn=$B.isbn].{ 'book': $B.title, 'parent': $keys(%) }",
+        &data,
+        Some(json!({"book": "Dragon", "parent": ["books", "loans", "customers"]})),
+    );
+    check(
+        "library.loans@$L.books@$B[$L.isbn=$B.isbn].customers@$C[$C.id=$L.customer].{ 'customer': $C.name, 'grandparent': $keys(%.%) }",
+        &data,
+        Some(json!({"customer": "Joe", "grandparent": "library"})),
+    );
 }
 
 /// The reference implementation's test suite (jsonata-js `test/test-suite/groups/joins`), on
@@ -281,6 +343,11 @@ fn positional_binding() {
         &library(),
         Some(json!([1, 2])),
     );
+    // After a sort, positions are in sorted order; after a predicate, in the filtered
+    // sequence (jsonata-js's suite, joins/index.json).
+    let digits = json!([3, 1, 4, 1, 5, 9]);
+    check("$^($)#$pos[$pos<3]", &digits, Some(json!([1, 1, 3])));
+    check("$[[1..4]]#$pos[$pos>=2]", &digits, Some(json!([1, 5])));
 }
 
 #[test]

@@ -100,6 +100,15 @@ fn replace() {
         json!("Mr Smith and John Jones"),
     );
     eq(r#"$replace("abracadabra", /a.*?a/, "*")"#, json!("*c*bra"));
+    // A pattern that matches the empty string would never advance (jsonata-js: D1004).
+    assert_eq!(
+        support::fails(r#"$replace("abracadabra", /.*?/, "$1")"#, &json!(null)),
+        "D1004"
+    );
+    assert_eq!(
+        support::fails(r#"$match("ab", /x*/)"#, &json!(null)),
+        "D1004"
+    );
     eq(
         r#"$replace("John Smith", /(\w+)\s(\w+)/, "$2, $1")"#,
         json!("Smith, John"),
@@ -150,4 +159,9 @@ fn numbers_print_as_javascript_does() {
     eq("$string(0.1 + 0.2)", json!("0.3"));
     eq("$string(-0)", json!("0"));
     eq("$string(1e-7)", json!("1e-7"));
+    // Functions inside a value print as "" (jsonata-js's JSON.stringify replacer).
+    eq(
+        "$string({\"f\": $sum, \"g\": [function($x){$x}], \"n\": 39.4})",
+        json!(r#"{"f":"","g":[""],"n":39.4}"#),
+    );
 }

@@ -67,6 +67,8 @@ fn round15(n: f64) -> f64 {
 fn rounded(v: &Value) -> Value {
     match v {
         Value::Number(n) => Value::Number(round15(*n)),
+        // jsonata-js's JSON.stringify replacer turns functions inside a value into "".
+        Value::Function(_) => Value::string(""),
         Value::Array(items, f) => Value::Array(Rc::new(items.iter().map(rounded).collect()), *f),
         Value::Object(o) => Value::Object(Rc::new(
             o.iter().map(|(k, v)| (k.clone(), rounded(v))).collect(),
@@ -271,6 +273,26 @@ fn join(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     Ok(Value::string(parts.join(&sep)))
 }
 
+/// D1004 if one of the first `max` matches is empty and not at the end of `s`: jsonata-js
+/// looks for the next match where an empty one ended, so it would never move on.
+fn never_advances(re: &Regex, s: &str, max: usize, position: usize) -> Result<(), Error> {
+    if re
+        .find_iter(s)
+        .take(max)
+        .any(|m| m.is_empty() && m.end() < s.len())
+    {
+        return Err(Error::dynamic(
+            "D1004",
+            position,
+            format!(
+                "Regular expression matches zero length string: {}",
+                re.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `$match`-shaped results: `{match, index, groups}` per match, `index` in characters.
 pub(crate) fn regex_matches(re: &Regex, s: &str) -> Vec<Value> {
     re.captures_iter(s)
@@ -299,6 +321,7 @@ fn match_(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         return Err(a.mismatch(1));
     };
     let max = limit(a, 2, "D3040")?;
+    never_advances(&re, &s, max, a.position)?;
     Ok(Value::sequence(
         regex_matches(&re, &s).into_iter().take(max).collect(),
     ))
@@ -340,6 +363,9 @@ fn replace(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
             .map(|((st, en), o)| (st, en, o))
             .collect(),
     };
+    if let Pattern::Regex(re) = &pat {
+        never_advances(re, &s, max, a.position)?;
+    }
     let mut out = String::new();
     let mut last = 0;
     for (start, end, m) in found.into_iter().take(max) {
