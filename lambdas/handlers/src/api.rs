@@ -354,7 +354,8 @@ pub struct Step {
     pub cause: Option<String>,
 }
 
-const FAILURES: [&str; 9] = [
+const FAILURES: [&str; 10] = [
+    "EvaluationFailed",
     "TaskFailed",
     "TaskTimedOut",
     "ActivityFailed",
@@ -577,6 +578,22 @@ mod tests {
         );
         let cog = steps.iter().find(|s| s.name == "COG").unwrap();
         assert_eq!(cog.status, "running");
+    }
+
+    #[test]
+    fn a_failed_jsonata_expression_fails_its_state_even_when_caught() {
+        let mut failed = event("EvaluationFailed", None);
+        failed.id = 3;
+        failed.previous_id = 2;
+        failed.error = Some("States.QueryEvaluationError".into());
+        let mut entered = event("TaskStateEntered", Some("Inventory"));
+        entered.id = 2;
+        let history = [entered, failed, event("TaskStateExited", Some("Inventory"))];
+        let inventory = &steps(&history)[0];
+        assert_eq!(
+            (inventory.status, inventory.error.as_deref()),
+            ("failed", Some("States.QueryEvaluationError"))
+        );
     }
 
     #[test]
