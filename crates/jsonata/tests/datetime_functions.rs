@@ -141,6 +141,51 @@ fn from_millis_with_pictures_and_zones() {
 }
 
 #[test]
+fn pictures_as_jsonata_js_writes_them() {
+    // Outputs of jsonata 2.0.6 (the version Step Functions runs, tools/jsonata-bench) for
+    // pictures the documentation leaves open. 2017-11-07T15:12:37.121Z, a Tuesday.
+    let t = 1510067557121i64;
+    let pictures = [
+        // Fractional seconds are the milliseconds written as an integer.
+        ("[f]", "121"),
+        ("[f0001]", "0121"),
+        // A maximum width is the number of digits of a month or day.
+        ("[D01,*-1]", "7"),
+        ("[Dwo,*-3]", "seventh"),
+        // Only N upper-cases the am/pm marker.
+        ("[PNn]", "pm"),
+        ("[PN]", "PM"),
+        ("[F1o]", "2nd"),
+        // Digits of another family.
+        (
+            "[Y\u{660}\u{660}\u{660}\u{660}]",
+            "\u{662}\u{660}\u{661}\u{667}",
+        ),
+    ];
+    for (picture, expected) in pictures {
+        assert_eq!(
+            at(&format!("$fromMillis({t}, '{picture}')"), 0),
+            Some(json!(expected)),
+            "{picture}"
+        );
+    }
+    // The time zone is read with parseInt and split into hours (the hundreds, rounded down)
+    // and minutes, both signed: "-0530" is six and a half hours behind, written -06:30.
+    let zones = [
+        ("+0530", "[Z0101]", "+0530"),
+        ("530", "[Z]", "+05:30"),
+        ("-0530", "[H01]:[m01] [Z]", "08:42 -06:30"),
+    ];
+    for (zone, picture, expected) in zones {
+        assert_eq!(
+            at(&format!("$fromMillis({t}, '{picture}', '{zone}')"), 0),
+            Some(json!(expected)),
+            "{zone} {picture}"
+        );
+    }
+}
+
+#[test]
 fn week_of_month() {
     // jsonata-js test suite, function-fromMillis: `[w]` counts weeks from Monday, week 1 of a
     // month holding its first Thursday; `[x]` is the month those weeks belong to.

@@ -30,21 +30,12 @@ fn formatted(millis: i64, a: &Args, from: usize) -> Result<Value, Error> {
     if picture.is_none() && zone.is_none() {
         return Ok(Value::string(iso8601(millis, a.position)?));
     }
-    let offset = match &zone {
+    let zone = match &zone {
         Some(z) => super::picture::parse_zone(z, a.position)?,
-        None => UtcOffset::UTC,
+        None => super::picture::Zone::default(),
     };
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| t.checked_to_offset(offset))
-        .ok_or_else(|| {
-            Error::dynamic(
-                "D3110",
-                a.position,
-                format!("The timestamp {millis} is out of range"),
-            )
-        })?;
-    let text = super::picture::format(t, picture.as_deref().unwrap_or(ISO_PICTURE), a.position)?;
+    let picture = picture.as_deref().unwrap_or(ISO_PICTURE);
+    let text = super::picture::format(millis, picture, zone, a.position)?;
     Ok(Value::string(text))
 }
 
@@ -83,7 +74,8 @@ fn from_millis(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     let Some(ms) = a.number(0)? else {
         return Ok(Value::Undefined);
     };
-    formatted(ms.floor() as i64, a, 1)
+    // JavaScript's Date truncates a fractional timestamp towards zero.
+    formatted(ms.trunc() as i64, a, 1)
 }
 
 /// ISO 8601 as JSONata accepts it without a picture: a year, optionally month and day, then

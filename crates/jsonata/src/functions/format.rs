@@ -609,6 +609,8 @@ struct DecimalPattern {
     /// The code point of the family's zero.
     zero: u32,
     mandatory: usize,
+    /// The `#` signs, which date/time pictures count into a year's width.
+    optional: usize,
     /// Each grouping separator with the number of digit signs to its right, rightmost first.
     separators: Vec<(usize, char)>,
     /// The interval when the separators are one character at regular positions, else 0.
@@ -635,7 +637,7 @@ pub(crate) struct IntegerPicture {
 impl IntegerPicture {
     /// A whole picture: the primary token, then optionally `;` and a modifier starting with
     /// `o` for ordinals (any other modifier is ignored, as jsonata-js ignores it).
-    fn analyse(picture: &str, position: usize) -> Result<Self, Error> {
+    pub(crate) fn analyse(picture: &str, position: usize) -> Result<Self, Error> {
         match picture.rsplit_once(';') {
             None => Self::token(picture, false, position),
             Some((primary, modifier)) => Self::token(primary, modifier.starts_with('o'), position),
@@ -662,6 +664,7 @@ impl IntegerPicture {
     fn decimal(token: &str, position: usize) -> Result<Primary, Error> {
         let mut zero = None;
         let mut mandatory = 0;
+        let mut optional = 0;
         let mut separators = Vec::new();
         let mut signs = 0;
         for c in token.chars().rev() {
@@ -681,6 +684,7 @@ impl IntegerPicture {
                 }
             } else if c == '#' {
                 signs += 1;
+                optional += 1;
             } else {
                 separators.push((signs, c));
             }
@@ -698,14 +702,30 @@ impl IntegerPicture {
         Ok(Primary::Decimal(DecimalPattern {
             zero,
             mandatory,
+            optional,
             separators,
             regular,
         }))
     }
 
-    /// Whether this is a decimal digit pattern (whose text date/time widths may pad).
-    pub(crate) fn is_decimal(&self) -> bool {
-        matches!(self.primary, Primary::Decimal(_))
+    /// A decimal digit pattern's mandatory and optional digit counts.
+    pub(crate) fn digits(&self) -> Option<(usize, usize)> {
+        match &self.primary {
+            Primary::Decimal(d) => Some((d.mandatory, d.optional)),
+            _ => None,
+        }
+    }
+
+    /// Sets a decimal digit pattern's mandatory digits (date/time widths do).
+    pub(crate) fn set_mandatory(&mut self, digits: usize) {
+        if let Primary::Decimal(d) = &mut self.primary {
+            d.mandatory = digits;
+        }
+    }
+
+    /// A decimal digit pattern with regular grouping (`01:01` for time zones).
+    pub(crate) fn is_regular(&self) -> bool {
+        matches!(&self.primary, Primary::Decimal(d) if d.regular > 0)
     }
 
     /// `value` (an integer) as the picture writes it (jsonata-js's `_formatInteger`).
@@ -730,6 +750,14 @@ impl IntegerPicture {
                 }
             }
             Primary::Words(case) => {
+                // jsonata-js recurses without end on these (a stack overflow there).
+                if !value.is_finite() {
+                    return Err(Error::dynamic(
+                        "U1001",
+                        position,
+                        format!("{value} cannot be written in words"),
+                    ));
+                }
                 let text = words(value, false, self.ordinal);
                 match case {
                     Case::Upper => text.to_uppercase(),

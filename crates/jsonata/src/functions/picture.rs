@@ -1,13 +1,14 @@
-//! XPath `format-dateTime` pictures for `$fromMillis` and `$now`, as jsonata-js reads them:
-//! literal text with `[component presentation, width]` markers (`[[`/`]]` escape brackets).
-//! Components: year `Y`, month `M`, day `D`, day of year `d`, weekday `F`, ISO week `W` and
-//! week-year `X`, hours `H`/`h`, `P` (am/pm), minutes `m`, seconds `s`, fraction `f`, zones `Z`
-//! and `z`, calendar `C` and era `E`, week of the month `w` and the month `x` that week belongs
-//! to (ISO 8601's first-week rule applied to months, as jsonata-js does). Integer components
-//! are written and read with [`IntegerPicture`]. [`parse`] reads a timestamp back with the same
-//! pictures.
+//! XPath `format-dateTime` pictures for `$fromMillis` and `$now`, as jsonata-js 2.0 reads and
+//! writes them (its `analyseDateTimePicture`, `formatDateTime` and `parseDateTime`, quirks
+//! included): literal text with `[component presentation, width]` markers (`[[`/`]]` escape
+//! brackets). Components: year `Y`, month `M`, day `D`, day of year `d`, weekday `F`, ISO week
+//! `W` and week-year `X`, week of the month `w` and the month `x` that week belongs to (ISO
+//! 8601's first-Thursday rule applied to months), hours `H`/`h`, `P` (am/pm), minutes `m`,
+//! seconds `s`, milliseconds `f`, zones `Z` and `z`, calendar `C` and era `E`. Integer
+//! components are written and read with [`IntegerPicture`]; the time zone argument is a
+//! [`Zone`]. [`parse`] reads a timestamp back with the same pictures.
 
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::format::IntegerPicture;
 use crate::error::Error;
@@ -36,50 +37,108 @@ const DAYS: [&str; 7] = [
     "Sunday",
 ];
 
-/// One `[...]` marker.
-struct Marker {
-    component: char,
-    /// The primary presentation modifier (`01`, `N`, `Nn`, `w`, `I`, …).
-    presentation: String,
-    ordinal: bool,
-    /// `t` after the presentation: a zero offset is written `Z`.
-    traditional: bool,
-    /// `,min-max`: `None` when absent or `*`.
-    min_width: Option<usize>,
-    max_width: Option<usize>,
+/// How a marker writes a name (`n`, `N`, `Nn`).
+#[derive(Clone, Copy, PartialEq)]
+enum Names {
+    Lower,
+    Upper,
+    Title,
 }
 
-/// `±HHMM` (jsonata-js's time-zone argument) as an offset.
-pub(crate) fn parse_zone(zone: &str, position: usize) -> Result<UtcOffset, Error> {
-    let bad = || {
+/// One `[...]` marker, analysed as jsonata-js's `analyseDateTimePicture` does.
+struct Marker {
+    component: char,
+    /// The first presentation modifier (`01`, `N`, `Nn`, `w`, `I`, …), or the component's
+    /// default.
+    presentation: String,
+    /// The second presentation modifier, when the first is followed by one of `a`, `t`, `c`,
+    /// `o` (only `o`, ordinal, and `t`, a zero offset written `Z`, change anything).
+    modifier: Option<char>,
+    ordinal: bool,
+    names: Option<Names>,
+    /// How integer components (and zones) are written.
+    integer: Option<IntegerPicture>,
+    /// The width modifier `,min-max`; `*` or a malformed width is no bound.
+    max_width: Option<usize>,
+    /// The year's last digits kept ([Y01] and [Y,*-2] keep two); `None` keeps them all.
+    year_digits: Option<usize>,
+}
+
+/// jsonata-js's reading of a `±HHMM` time zone: `parseInt`, then the hundreds are hours and
+/// the rest minutes, both taking the sign (so "-0530" is -6 hours and -30 minutes, as there).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Zone {
+    hours: i64,
+    minutes: i64,
+}
+
+impl Zone {
+    fn offset_minutes(self) -> i64 {
+        60 * self.hours + self.minutes
+    }
+
+    /// The offset as jsonata-js writes it with a `Z` marker: hours × 100 + minutes.
+    fn hhmm(self) -> i64 {
+        100 * self.hours + self.minutes
+    }
+}
+
+pub(crate) fn parse_zone(zone: &str, position: usize) -> Result<Zone, Error> {
+    // Without any digit JavaScript computes with NaN and writes "NaN" into the timestamp;
+    // refused here instead.
+    let offset = js_parse_int(zone).ok_or_else(|| {
         Error::dynamic(
             "D3110",
             position,
             format!("The time zone \"{zone}\" is not of the form ±HHMM"),
         )
-    };
-    let (sign, digits) = match zone.as_bytes().first() {
-        Some(b'+') => (1, &zone[1..]),
-        Some(b'-') => (-1, &zone[1..]),
-        _ => (1, zone),
-    };
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let hours: i8 = digits[..2].parse().map_err(|_| bad())?;
-    let minutes: i8 = digits[2..].parse().map_err(|_| bad())?;
-    UtcOffset::from_hms(sign * hours, sign * minutes, 0).map_err(|_| bad())
+    })?;
+    Ok(Zone {
+        hours: offset.div_euclid(100),
+        minutes: offset % 100,
+    })
 }
 
-/// Formats `t` (already at the wanted offset) with `picture`.
-pub(crate) fn format(t: OffsetDateTime, picture: &str, position: usize) -> Result<String, Error> {
-    // The whole picture is read first, so that a malformed one fails the same way wherever
-    // its problem sits.
+/// JavaScript's `parseInt(text)` for decimal text: optional leading whitespace and sign, then
+/// the leading digits; `None` for NaN (and for numbers beyond `i64`).
+fn js_parse_int(text: &str) -> Option<i64> {
+    let text = text.trim_start();
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse::<i64>().ok().map(|n| sign * n)
+}
+
+/// Formats `millis` with `picture` at `zone` (jsonata-js's `formatDateTime`).
+pub(crate) fn format(
+    millis: i64,
+    picture: &str,
+    zone: Zone,
+    position: usize,
+) -> Result<String, Error> {
+    // The whole picture is analysed first, so that a malformed one fails the same way
+    // wherever its problem sits.
+    let parts = parts(picture, position)?;
+    let out_of_range = || {
+        Error::dynamic(
+            "D3110",
+            position,
+            format!("The timestamp {millis} is out of range"),
+        )
+    };
+    let shifted = millis
+        .checked_add(zone.offset_minutes() * 60_000)
+        .ok_or_else(out_of_range)?;
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(shifted) * 1_000_000)
+        .map_err(|_| out_of_range())?;
     let mut out = String::new();
-    for part in parts(picture, position)? {
+    for part in parts {
         match part {
             Part::Literal(text) => out.push_str(&text),
-            Part::Marker(m) => out.push_str(&component(t, &m, position)?),
+            Part::Marker(m) => out.push_str(&component(t, &m, zone, position)?),
         }
     }
     Ok(out)
@@ -87,118 +146,87 @@ pub(crate) fn format(t: OffsetDateTime, picture: &str, position: usize) -> Resul
 
 fn marker(body: &str, position: usize) -> Result<Marker, Error> {
     let mut chars = body.chars();
-    let component = chars
-        .next()
-        .ok_or_else(|| Error::dynamic("D3132", position, "Empty component in date/time picture"))?;
-    let default = match component {
-        'Y' | 'M' | 'D' | 'd' | 'W' | 'w' | 'X' | 'x' | 'H' | 'h' | 'f' => "1",
-        'F' | 'P' | 'C' | 'E' => "n",
-        'm' | 's' => "01",
-        'Z' | 'z' => "01:01",
-        other => return Err(unknown(other, position)),
-    };
+    let component = chars.next().ok_or_else(|| unknown(' ', position))?;
     let rest = chars.as_str();
     let (modifiers, width) = match rest.rsplit_once(',') {
         Some((m, w)) => (m, Some(w)),
         None => (rest, None),
     };
-    let mut presentation = if modifiers.is_empty() {
-        default.to_string()
-    } else {
-        modifiers.to_string()
+    // jsonata-js reads widths with parseInt: the leading digits; `*` or anything malformed is
+    // NaN there, which no comparison honours, so no bound.
+    let parse_width = |w: &str| -> Option<usize> {
+        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
     };
-    let (mut ordinal, mut traditional) = (false, false);
-    if presentation.chars().count() > 1 {
-        match presentation.chars().last() {
-            Some('o') => ordinal = true,
-            Some('t') => traditional = true,
-            Some('c' | 'a') => {}
-            _ => {}
-        }
-        if ordinal || traditional || presentation.ends_with(['c', 'a']) {
-            presentation.pop();
-        }
-    }
-    let (mut min_width, mut max_width) = (None, None);
-    if let Some(width) = width {
-        // jsonata-js reads a width with `parseInt`: its leading digits. One without any (`*`,
-        // or something malformed) is NaN there, and compares as no width at all.
-        let parse = |w: &str| -> Option<usize> {
-            let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        };
-        match width.split_once('-') {
-            Some((min, max)) => {
-                min_width = parse(min);
-                max_width = parse(max);
+    let (min_width, max_width) = match width.map(|w| w.split_once('-')) {
+        None => (None, None),
+        Some(Some((min, max))) => (parse_width(min), parse_width(max)),
+        Some(None) => (width.and_then(parse_width), None),
+    };
+    let (presentation, modifier) = match modifiers.chars().count() {
+        0 => match default_presentation(component) {
+            Some(p) => (p.to_string(), None),
+            None => return Err(unknown(component, position)),
+        },
+        1 => (modifiers.to_string(), None),
+        _ => match modifiers.chars().last() {
+            Some(last @ ('a' | 't' | 'c' | 'o')) => {
+                (modifiers[..modifiers.len() - 1].to_string(), Some(last))
             }
-            None => min_width = parse(width),
+            _ => (modifiers.to_string(), None),
+        },
+    };
+    let ordinal = modifier == Some('o');
+    let names = match presentation.as_bytes() {
+        [b'n', ..] => Some(Names::Lower),
+        [b'N', b'n', ..] => Some(Names::Title),
+        [b'N', ..] => Some(Names::Upper),
+        _ => None,
+    };
+    let mut integer = None;
+    let mut year_digits = None;
+    if names.is_none() && "YMDdFWwXxHhmsf".contains(component) {
+        let mut format = IntegerPicture::token(&presentation, ordinal, position)?;
+        let (mut mandatory, optional) = format.digits().unwrap_or_default();
+        if let Some(min) = min_width.filter(|&min| min > mandatory) {
+            format.set_mandatory(min);
+            mandatory = min;
         }
+        // jsonata-js sets this up for months and days too, but only applies it to years; a
+        // maximum width is also the number of digits written.
+        if "YMD".contains(component) {
+            if let Some(max) = max_width {
+                year_digits = Some(max);
+                format.set_mandatory(max);
+            } else if format.digits().is_some() && mandatory + optional >= 2 {
+                year_digits = Some(mandatory + optional);
+            }
+        }
+        integer = Some(format);
+    }
+    if matches!(component, 'Z' | 'z') {
+        integer = Some(IntegerPicture::analyse(&presentation, position)?);
     }
     Ok(Marker {
         component,
         presentation,
+        modifier,
         ordinal,
-        traditional,
-        min_width,
+        names,
+        integer,
         max_width,
+        year_digits,
     })
 }
 
-fn component(t: OffsetDateTime, m: &Marker, position: usize) -> Result<String, Error> {
-    let name = |full: &str| -> String {
-        let text = match m.presentation.as_str() {
-            "N" => full.to_uppercase(),
-            "n" => full.to_lowercase(),
-            _ => full.to_string(),
-        };
-        match m.max_width {
-            Some(max) => text.chars().take(max).collect(),
-            None => text,
-        }
-    };
-    let named = matches!(m.presentation.as_str(), "N" | "n" | "Nn");
-    let value: i64 = match m.component {
-        'Y' => i64::from(t.year()),
-        'M' if named => return Ok(name(MONTHS[usize::from(u8::from(t.month())) - 1])),
-        'M' => i64::from(u8::from(t.month())),
-        'D' => i64::from(t.day()),
-        'd' => i64::from(t.ordinal()),
-        'F' if named => {
-            return Ok(name(
-                DAYS[usize::from(t.weekday().number_days_from_monday())],
-            ))
-        }
-        'F' => i64::from(t.weekday().number_from_monday()),
-        'W' => i64::from(t.iso_week()),
-        'w' => week_of_month(t.date()),
-        'x' if named => return Ok(name(MONTHS[week_month(t.date()) - 1])),
-        'x' => week_month(t.date()) as i64,
-        'X' => i64::from(t.date().to_iso_week_date().0),
-        'H' => i64::from(t.hour()),
-        'h' => i64::from((t.hour() + 11) % 12 + 1),
-        'P' => {
-            let marker = if t.hour() < 12 { "am" } else { "pm" };
-            return Ok(match m.presentation.as_str() {
-                "N" => marker.to_uppercase(),
-                _ => marker.to_string(),
-            });
-        }
-        'm' => i64::from(t.minute()),
-        's' => i64::from(t.second()),
-        'f' => return Ok(fraction(t.millisecond(), &m.presentation)),
-        'Z' => return zone(t.offset(), &m.presentation, m.traditional, position),
-        'z' => {
-            return Ok(format!(
-                "GMT{}",
-                zone(t.offset(), "01:01", false, position)?
-            ))
-        }
-        // jsonata-js names the one calendar and era it knows the same whatever the modifier.
-        'C' | 'E' => return Ok("ISO".into()),
-        other => return Err(unknown(other, position)),
-    };
-    integer(value, m, position)
+fn default_presentation(component: char) -> Option<&'static str> {
+    Some(match component {
+        'Y' | 'M' | 'D' | 'd' | 'W' | 'w' | 'X' | 'x' | 'H' | 'h' | 'f' => "1",
+        'F' | 'P' | 'C' | 'E' => "n",
+        'm' | 's' => "01",
+        'Z' | 'z' => "01:01",
+        _ => return None,
+    })
 }
 
 fn unknown(c: char, position: usize) -> Error {
@@ -209,108 +237,128 @@ fn unknown(c: char, position: usize) -> Error {
     )
 }
 
-fn integer(value: i64, m: &Marker, position: usize) -> Result<String, Error> {
-    // Names are for months and weekdays only (jsonata-js: any presentation starting n or N).
-    if m.presentation.starts_with(['n', 'N']) {
-        return Err(Error::dynamic(
+/// One marker's text (jsonata-js's `formatComponent` over `getDateTimeFragment`).
+fn component(t: OffsetDateTime, m: &Marker, zone: Zone, position: usize) -> Result<String, Error> {
+    let date = t.date();
+    let value = match m.component {
+        'Y' => i64::from(t.year()),
+        'M' => i64::from(u8::from(t.month())),
+        'D' => i64::from(t.day()),
+        'd' => i64::from(t.ordinal()),
+        'F' => i64::from(t.weekday().number_from_monday()),
+        'W' => i64::from(t.iso_week()),
+        'w' => week_of_month(date),
+        'X' => i64::from(date.to_iso_week_date().0),
+        'x' => week_month(date) as i64,
+        'H' => i64::from(t.hour()),
+        'h' => i64::from((t.hour() + 11) % 12 + 1),
+        'm' => i64::from(t.minute()),
+        's' => i64::from(t.second()),
+        // Milliseconds, written as an integer: [f001] is "121", [f1] too.
+        'f' => i64::from(t.millisecond()),
+        'P' => {
+            let marker = if t.hour() < 12 { "am" } else { "pm" };
+            return Ok(if m.names == Some(Names::Upper) {
+                marker.to_uppercase()
+            } else {
+                marker.to_string()
+            });
+        }
+        'Z' | 'z' => return zone_text(zone, m, position),
+        // The one calendar and era jsonata-js knows, whatever the modifier.
+        'C' | 'E' => return Ok("ISO".into()),
+        // A component jsonata-js does not know, given with a presentation ([Q1]): it has no
+        // value there, and JavaScript writes that as "undefined".
+        _ => return Ok("undefined".into()),
+    };
+    let unsupported_names = || {
+        Error::dynamic(
             "D3133",
             position,
             format!(
                 "The name presentation \"{}\" is not supported for the date/time component {}",
                 m.presentation, m.component
             ),
-        ));
+        )
+    };
+    if let Some(names) = m.names {
+        let table: &[&str] = match m.component {
+            'M' | 'x' => &MONTHS,
+            'F' => &DAYS,
+            _ => return Err(unsupported_names()),
+        };
+        let name = usize::try_from(value - 1)
+            .ok()
+            .and_then(|i| table.get(i))
+            .ok_or_else(unsupported_names)?;
+        let name = match names {
+            Names::Upper => name.to_uppercase(),
+            Names::Lower => name.to_lowercase(),
+            Names::Title => name.to_string(),
+        };
+        return Ok(match m.max_width {
+            Some(max) => name.chars().take(max).collect(),
+            None => name,
+        });
     }
-    let format = IntegerPicture::token(&m.presentation, m.ordinal, position)?;
-    let decimal = format.is_decimal();
-    let digits = m
-        .presentation
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '#')
-        .count();
-    let mut value = value.unsigned_abs();
-    if m.component == 'Y' && decimal {
-        // A year keeps its last N digits: N is the maximum width, else the picture's (or the
-        // minimum width's) digit count when two or more: [Y01] and [Y,2] are "17".
-        let width = digits.max(m.min_width.unwrap_or(0));
-        if let Some(n) = m.max_width.or((width >= 2).then_some(width)) {
-            value %= 10u64.pow(n.min(18) as u32);
-        }
-    }
-    let mut text = format.format(value as f64, position)?;
-    if !decimal {
-        return Ok(text);
-    }
-    if let Some(min) = m.min_width {
-        while text.chars().count() < min {
-            text.insert(0, '0');
-        }
-    }
-    // The maximum width overrides the picture's zero padding: [Y0001,2-2] is "18".
-    if let Some(max) = m.max_width {
-        while text.chars().count() > max && text.starts_with('0') {
-            text.remove(0);
-        }
-    }
-    Ok(text)
-}
-
-/// Fractional seconds: as many digits as the picture has, from the milliseconds.
-fn fraction(millis: u16, presentation: &str) -> String {
-    let digits = presentation
-        .chars()
-        .filter(|c| c.is_ascii_digit())
-        .count()
-        .max(1);
-    let mut text = format!("{millis:03}");
-    if digits <= 3 {
-        text.truncate(digits);
-    } else {
-        text.extend(std::iter::repeat_n('0', digits - 3));
-    }
-    text
-}
-
-/// An offset as the picture's digits write it: `01:01` is `±HH:MM`, `0101` is `±HHMM`, one or
-/// two digits are the hours alone (`:MM` added when not zero); with `t`, a zero offset is `Z`.
-fn zone(
-    offset: UtcOffset,
-    presentation: &str,
-    traditional: bool,
-    position: usize,
-) -> Result<String, Error> {
-    let seconds = offset.whole_seconds();
-    if traditional && seconds == 0 {
-        return Ok("Z".into());
-    }
-    let sign = if seconds < 0 { '-' } else { '+' };
-    let (hours, minutes) = (seconds.abs() / 3600, (seconds.abs() % 3600) / 60);
-    let digits = presentation.chars().filter(char::is_ascii_digit).count();
-    let separator: String = presentation
-        .chars()
-        .filter(|c| !c.is_ascii_digit())
-        .collect();
-    Ok(match digits {
-        0..=2 => {
-            let width = digits.max(1);
-            if minutes == 0 {
-                format!("{sign}{hours:0width$}")
-            } else {
-                format!("{sign}{hours:0width$}:{minutes:02}")
+    let mut value = value;
+    if m.component == 'Y' {
+        if let Some(n) = m.year_digits {
+            if let Some(modulus) = u32::try_from(n).ok().and_then(|n| 10i64.checked_pow(n)) {
+                value %= modulus;
             }
         }
-        3 | 4 => {
-            let width = digits - 2;
-            format!("{sign}{hours:0width$}{separator}{minutes:02}")
+    }
+    let format = m.integer.as_ref().ok_or_else(unsupported_names)?;
+    format.format(value as f64, position)
+}
+
+/// A `Z` or `z` marker: a regular pattern (`01:01`) writes hours × 100 + minutes through it;
+/// otherwise one or two digits are the hours (`:MM` added when not zero), three or four the
+/// offset without separator; `t` writes a zero offset as `Z`.
+fn zone_text(zone: Zone, m: &Marker, position: usize) -> Result<String, Error> {
+    let offset = zone.hhmm();
+    let too_many = |digits: Option<usize>| {
+        Error::dynamic(
+            "D3134",
+            position,
+            format!(
+                "The time zone picture \"{}\" must have 1 to 4 digits, not {}",
+                m.presentation,
+                digits.unwrap_or(0)
+            ),
+        )
+    };
+    let format = m.integer.as_ref().ok_or_else(|| too_many(None))?;
+    let mut text = if format.is_regular() {
+        format.format(offset as f64, position)?
+    } else {
+        match format.digits().map(|(mandatory, _)| mandatory) {
+            Some(1 | 2) => {
+                let mut text = format.format(zone.hours as f64, position)?;
+                if zone.minutes != 0 {
+                    text.push(':');
+                    text.push_str(
+                        &IntegerPicture::analyse("00", position)?
+                            .format(zone.minutes as f64, position)?,
+                    );
+                }
+                text
+            }
+            Some(3 | 4) => format.format(offset as f64, position)?,
+            digits => return Err(too_many(digits)),
         }
-        _ => {
-            return Err(Error::dynamic(
-                "D3134",
-                position,
-                format!("The time zone picture \"{presentation}\" has too many digits"),
-            ))
-        }
-    })
+    };
+    if offset >= 0 {
+        text.insert(0, '+');
+    }
+    if m.component == 'z' {
+        text.insert_str(0, "GMT");
+    }
+    if offset == 0 && m.modifier == Some('t') {
+        text = "Z".into();
+    }
+    Ok(text)
 }
 
 /// A picture split into literal text and markers.
