@@ -78,6 +78,52 @@ fn to_millis_with_pictures() {
 }
 
 #[test]
+fn to_millis_as_jsonata_js_reads_pictures() {
+    // Outputs of jsonata 2.0.6 (tools/jsonata-bench), which reads pictures its own way.
+    // A year, month or day with a digit count reads exactly that many digits.
+    eq(
+        "$toMillis('20180305', '[Y0001][M01][D01]')",
+        json!(1520208000000i64),
+    );
+    assert_eq!(at("$toMillis('2018-3-5', '[Y0001]-[M01]-[D01]')", 0), None);
+    // Out-of-range fields carry over, as in Date.UTC; years 0-99 are 1900-1999.
+    eq(
+        "$toMillis('2018-13-05', '[Y]-[M]-[D]')",
+        json!(1546646400000i64),
+    );
+    eq(
+        "$toMillis('84-11-05', '[Y,2]-[M]-[D]')",
+        json!(468460800000i64),
+    );
+    // Names are looked up with their case: an unknown one is a component not given.
+    eq(
+        "$toMillis('5 Nov 2018', '[D] [MNn,3-3] [Y]')",
+        json!(1541376000000i64),
+    );
+    assert_eq!(
+        fails(
+            "$toMillis('5 november 2018', '[D] [MNn] [Y]')",
+            &json!(null)
+        ),
+        "D3136"
+    );
+    // A day of the year is lined up with the day of the month: an hour after it is a gap.
+    assert_eq!(
+        fails("$toMillis('2018-1 12', '[Y]-[d] [H]')", &json!(null)),
+        "D3136"
+    );
+    // Zone hours keep their sign and the minutes are added to them.
+    eq(
+        "$toMillis('2018-11-05 12:30 +05:30', '[Y]-[M]-[D] [H]:[m] [Z]')",
+        json!(1541401200000i64),
+    );
+    eq(
+        "$toMillis('2018-11-05 12:30 -05:30', '[Y]-[M]-[D] [H]:[m] [Z]')",
+        json!(1541437200000i64),
+    );
+}
+
+#[test]
 fn now_and_millis_come_from_the_context_clock() {
     assert_eq!(
         at("$now()", 1510067274972),

@@ -725,7 +725,15 @@ impl IntegerPicture {
 
     /// A decimal digit pattern with regular grouping (`01:01` for time zones).
     pub(crate) fn is_regular(&self) -> bool {
-        matches!(&self.primary, Primary::Decimal(d) if d.regular > 0)
+        self.regular_separator().is_some()
+    }
+
+    /// The separator of a decimal digit pattern with regular grouping.
+    pub(crate) fn regular_separator(&self) -> Option<char> {
+        match &self.primary {
+            Primary::Decimal(d) if d.regular > 0 => d.separators.first().map(|&(_, c)| c),
+            _ => None,
+        }
     }
 
     /// `value` (an integer) as the picture writes it (jsonata-js's `_formatInteger`).
@@ -769,6 +777,39 @@ impl IntegerPicture {
             Primary::Sequence(token) => return Err(sequence_error(token, position)),
         };
         Ok(if negative { format!("-{text}") } else { text })
+    }
+
+    /// The regular expression (for `regex`, case-insensitive) that jsonata-js matches this
+    /// picture's text with in a date/time picture; `digits` is the exact digit count a year,
+    /// month or day has there ([Y0001], [M01]).
+    pub(crate) fn regex(&self, digits: Option<usize>, position: usize) -> Result<String, Error> {
+        Ok(match &self.primary {
+            Primary::Letters(Case::Upper) => "[A-Z]+".into(),
+            Primary::Letters(_) => "[a-z]+".into(),
+            Primary::Roman(Case::Upper) => "[MDCLXVI]+".into(),
+            Primary::Roman(_) => "[mdclxvi]+".into(),
+            Primary::Words(_) => {
+                // Every number word (in jsonata-js's order, which decides between prefixes
+                // such as "nine" and "nineteen"), "and", and the separators.
+                let mut alternatives = word_keys();
+                alternatives.push("and".into());
+                alternatives.push(r"[\-, ]".into());
+                format!("(?:{})+", alternatives.join("|"))
+            }
+            Primary::Decimal(d) => {
+                // The optional digits may be absent: [M#1] reads one or two digits.
+                let mut regex = match digits.filter(|&n| n > 0) {
+                    Some(n) if d.optional == 0 => format!("[0-9]{{{n}}}"),
+                    Some(n) => format!("[0-9]{{{},{n}}}", n.saturating_sub(d.optional)),
+                    None => "[0-9]+".into(),
+                };
+                if self.ordinal {
+                    regex.push_str("(?:th|st|nd|rd)");
+                }
+                regex
+            }
+            Primary::Sequence(token) => return Err(sequence_error(token, position)),
+        })
     }
 
     /// The number `text` writes (jsonata-js's parsers, which do not check the text against
@@ -994,6 +1035,34 @@ fn words(num: f64, after: bool, ordinal: bool) -> String {
         }
         w
     }
+}
+
+/// Every lower-case number word, cardinal and ordinal, in the order jsonata-js's `wordValues`
+/// gets them.
+fn word_keys() -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut add = |k: String| {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    };
+    for w in FEW.iter().chain(ORDINALS.iter()) {
+        add(w.to_lowercase());
+    }
+    for d in DECADES {
+        let lower = d.to_lowercase();
+        let ieth = format!("{}ieth", &lower[..lower.len() - 1]);
+        add(lower);
+        add(ieth);
+    }
+    add("hundredth".into());
+    for m in MAGNITUDES {
+        let lower = m.to_lowercase();
+        let th = format!("{lower}th");
+        add(lower);
+        add(th);
+    }
+    keys
 }
 
 /// The value of one lower-case number word, cardinal or ordinal (jsonata-js's `wordValues`).

@@ -54,14 +54,14 @@ struct Marker {
     /// The second presentation modifier, when the first is followed by one of `a`, `t`, `c`,
     /// `o` (only `o`, ordinal, and `t`, a zero offset written `Z`, change anything).
     modifier: Option<char>,
-    ordinal: bool,
     names: Option<Names>,
     /// How integer components (and zones) are written.
     integer: Option<IntegerPicture>,
     /// The width modifier `,min-max`; `*` or a malformed width is no bound.
     max_width: Option<usize>,
-    /// The year's last digits kept ([Y01] and [Y,*-2] keep two); `None` keeps them all.
-    year_digits: Option<usize>,
+    /// For Y, M and D: a year's last digits kept when written ([Y01] and [Y,*-2] keep two),
+    /// and the exact digit count read; `None` for no such count.
+    fixed_digits: Option<usize>,
 }
 
 /// jsonata-js's reading of a `±HHMM` time zone: `parseInt`, then the hundreds are hours and
@@ -184,7 +184,7 @@ fn marker(body: &str, position: usize) -> Result<Marker, Error> {
         _ => None,
     };
     let mut integer = None;
-    let mut year_digits = None;
+    let mut fixed_digits = None;
     if names.is_none() && "YMDdFWwXxHhmsf".contains(component) {
         let mut format = IntegerPicture::token(&presentation, ordinal, position)?;
         let (mut mandatory, optional) = format.digits().unwrap_or_default();
@@ -196,10 +196,10 @@ fn marker(body: &str, position: usize) -> Result<Marker, Error> {
         // maximum width is also the number of digits written.
         if "YMD".contains(component) {
             if let Some(max) = max_width {
-                year_digits = Some(max);
+                fixed_digits = Some(max);
                 format.set_mandatory(max);
             } else if format.digits().is_some() && mandatory + optional >= 2 {
-                year_digits = Some(mandatory + optional);
+                fixed_digits = Some(mandatory + optional);
             }
         }
         integer = Some(format);
@@ -211,11 +211,10 @@ fn marker(body: &str, position: usize) -> Result<Marker, Error> {
         component,
         presentation,
         modifier,
-        ordinal,
         names,
         integer,
         max_width,
-        year_digits,
+        fixed_digits,
     })
 }
 
@@ -303,7 +302,7 @@ fn component(t: OffsetDateTime, m: &Marker, zone: Zone, position: usize) -> Resu
     }
     let mut value = value;
     if m.component == 'Y' {
-        if let Some(n) = m.year_digits {
+        if let Some(n) = m.fixed_digits {
             if let Some(modulus) = u32::try_from(n).ok().and_then(|n| 10i64.checked_pow(n)) {
                 value %= modulus;
             }
@@ -408,9 +407,55 @@ fn parts(picture: &str, position: usize) -> Result<Vec<Part>, Error> {
     Ok(out)
 }
 
-/// `$toMillis(text, picture)`: the instant `text` writes in `picture`, `None` when it does not
-/// match. Components before the most significant one given come from `now_millis` (UTC),
-/// those after the least significant one are their minimum; a gap between is D3136.
+/// How one marker's text becomes a value, as jsonata-js's `generateRegex` sets it up.
+enum Reader<'a> {
+    /// Hours and minutes of a `Z`/`z` offset, with the separator of a regular picture.
+    Zone {
+        gmt: bool,
+        separator: Option<char>,
+    },
+    Integer(&'a IntegerPicture),
+    /// A name looked up exactly (case included) in a table of (name, value).
+    Name(Vec<(String, f64)>),
+}
+
+impl Reader<'_> {
+    /// The component's value; `None` where jsonata-js gets undefined (a name it does not
+    /// know, which then counts as not given), NaN where it does (text that reads as no
+    /// number, which makes the timestamp NaN).
+    fn read(&self, text: &str, position: usize) -> Result<Option<f64>, Error> {
+        let number = |n: Option<f64>| Ok(Some(n.unwrap_or(f64::NAN)));
+        match self {
+            Reader::Zone { gmt, separator } => {
+                let value = if *gmt {
+                    text.get(3..).unwrap_or("")
+                } else {
+                    text
+                };
+                // The hours keep their sign and the minutes are added: "-05:30" is -270
+                // minutes in jsonata-js.
+                let (hours, minutes) = match separator.and_then(|c| value.split_once(c)) {
+                    Some((h, m)) => (js_parse_int(h), js_parse_int(m)),
+                    None if value.chars().count() <= 3 => (js_parse_int(value), Some(0)),
+                    None => {
+                        let cut = value.char_indices().nth(3).map_or(value.len(), |(i, _)| i);
+                        (js_parse_int(&value[..cut]), js_parse_int(&value[cut..]))
+                    }
+                };
+                number(hours.zip(minutes).map(|(h, m)| (h * 60 + m) as f64))
+            }
+            Reader::Integer(format) => number(format.parse(text, position)?),
+            Reader::Name(table) => Ok(table.iter().find(|(name, _)| name == text).map(|&(_, v)| v)),
+        }
+    }
+}
+
+/// `$toMillis(text, picture)` as jsonata-js's `parseDateTime` does it: the text must match
+/// the picture (case-insensitively); the components given must make one of the date forms
+/// {Y, M, D} or {Y, d} (the week forms {X, x, w, F} and {X, W, F} are refused, D3136) and
+/// one of the time forms {H, m, s, f} or {P, h, m, s, f}; before the first component given
+/// they come from `now_millis`, after it they are their minimum, and a gap between is D3136.
+/// `None` when the text does not match or gives no component.
 pub(crate) fn parse(
     text: &str,
     picture: &str,
@@ -425,35 +470,15 @@ pub(crate) fn parse(
         )
     };
     let parts = parts(picture, position)?;
-    let mut pattern = String::from("^");
-    let mut markers = Vec::new();
+    let mut pattern = String::from("(?i)^");
+    let mut readers = Vec::new();
     for part in &parts {
         match part {
             Part::Literal(l) => pattern.push_str(&regex::escape(l)),
             Part::Marker(m) => {
-                let named = matches!(m.presentation.as_str(), "N" | "n" | "Nn");
-                let group = match (m.component, m.presentation.as_str()) {
-                    ('M' | 'F' | 'x', _) if named => "[a-zA-Z]+",
-                    (_, _) if named && m.component != 'P' => {
-                        return Err(Error::dynamic(
-                            "D3133",
-                            position,
-                            format!(
-                            "The name presentation is not supported for the date/time component {}",
-                            m.component
-                        ),
-                        ))
-                    }
-                    ('P', _) => "[aApP][mM]",
-                    ('Z', _) => "Z|[+-][0-9]{1,2}(?::?[0-9]{2})?",
-                    ('z', _) => "GMT[+-][0-9]{1,2}(?::?[0-9]{2})?",
-                    (_, "w" | "W" | "Ww") => "[a-zA-Z][a-zA-Z ,-]*?",
-                    (_, "i" | "I" | "a" | "A") => "[a-zA-Z]+",
-                    _ if m.ordinal => "[0-9]+(?:st|nd|rd|th)",
-                    _ => "[0-9]+",
-                };
+                let (group, reader) = reader(m, position)?;
                 pattern.push_str(&format!("({group})"));
-                markers.push(m);
+                readers.push((m.component, reader));
             }
         }
     }
@@ -468,141 +493,218 @@ pub(crate) fn parse(
     let Some(caps) = re.captures(text) else {
         return Ok(None);
     };
-    // Y, M, D, d (day of year), H, m, s, f; `None` where the picture has no such component.
-    let mut fields: [Option<i64>; 8] = [None; 8];
-    let (mut hour12, mut pm, mut offset_minutes) = (None, None, 0i64);
-    let mut weeks = Vec::new();
-    for (m, value) in markers.iter().zip(caps.iter().skip(1)) {
-        let Some(value) = value.map(|v| v.as_str()) else {
-            return Ok(None);
-        };
-        let number = || {
-            IntegerPicture::token(&m.presentation, m.ordinal, position)?
-                .parse(value, position)?
-                .map(|n| n as i64)
-                .ok_or_else(|| {
-                    Error::dynamic(
-                        "D3110",
-                        position,
-                        format!(
-                            "Unable to read \"{value}\" as the component {}",
-                            m.component
-                        ),
-                    )
-                })
-        };
-        match m.component {
-            'Y' => fields[0] = Some(number()?),
-            'M' if matches!(m.presentation.as_str(), "N" | "n" | "Nn") => {
-                let lower = value.to_lowercase();
-                let month = MONTHS
-                    .iter()
-                    .position(|name| name.to_lowercase().starts_with(&lower))
-                    .filter(|_| lower.len() >= 3)
-                    .ok_or_else(|| {
-                        Error::dynamic("D3110", position, format!("Unknown month name \"{value}\""))
-                    })?;
-                fields[1] = Some(month as i64 + 1);
-            }
-            'M' => fields[1] = Some(number()?),
-            'D' => fields[2] = Some(number()?),
-            'd' => fields[3] = Some(number()?),
-            'H' => fields[4] = Some(number()?),
-            'h' => hour12 = Some(number()?),
-            'P' => pm = Some(value.eq_ignore_ascii_case("pm")),
-            'm' => fields[5] = Some(number()?),
-            's' => fields[6] = Some(number()?),
-            'f' => {
-                // A fraction: "1" is 100 ms, "123" is 123 ms.
-                let digits: String = format!("{value:0<3}").chars().take(3).collect();
-                fields[7] = Some(digits.parse().map_err(|_| missing())?);
-            }
-            'Z' | 'z' => {
-                let zone = value.trim_start_matches("GMT");
-                if zone != "Z" {
-                    let sign = if zone.starts_with('-') { -1 } else { 1 };
-                    let digits: String = zone.chars().filter(char::is_ascii_digit).collect();
-                    let (h, mm) = if digits.len() > 2 {
-                        digits.split_at(digits.len() - 2)
-                    } else {
-                        (digits.as_str(), "0")
-                    };
-                    offset_minutes = sign
-                        * (h.parse::<i64>().map_err(|_| missing())? * 60
-                            + mm.parse::<i64>().map_err(|_| missing())?);
-                }
-            }
-            'X' | 'x' | 'W' | 'w' => weeks.push(m.component),
-            // The weekday, era and calendar are read but do not decide the instant.
-            _ => {}
-        }
+    // The components read, by letter; a later marker of the same component wins.
+    let mut given: Vec<(char, Option<f64>)> = Vec::new();
+    for ((component, reader), value) in readers.iter().zip(caps.iter().skip(1)) {
+        let value = reader.read(value.map_or("", |v| v.as_str()), position)?;
+        given.retain(|(c, _)| c != component);
+        given.push((*component, value));
     }
-    // jsonata-js knows two more ways to give a date, the ISO week date {X, W} and the week of
-    // a month {X, x, w} (each with F), and refuses both as unsupported (D3136). Week
-    // components beside a year, month or day are ignored.
-    if !weeks.is_empty() && fields[..4].iter().all(Option::is_none) {
-        let month_weeks = !weeks.contains(&'W');
-        let year_weeks = !weeks.iter().any(|c| matches!(c, 'x' | 'w'));
-        if month_weeks || year_weeks {
-            return Err(missing());
-        }
+    if given.is_empty() {
+        return Ok(None);
     }
-    if let Some(h) = hour12 {
-        fields[4] = Some(h % 12 + if pm == Some(true) { 12 } else { 0 });
-    }
+    let get = |c: char| given.iter().find(|(k, _)| *k == c).and_then(|(_, v)| *v);
+    // jsonata-js tests values for truth in places: 0 and NaN count as absent there.
+    let truthy = |v: Option<f64>| v.filter(|&v| v != 0.0 && !v.is_nan());
+    // Which form the components make: none outside it, at least one in it.
+    let form = |members: &str, all: &str| {
+        let present: Vec<char> = all.chars().filter(|&c| truthy(get(c)).is_some()).collect();
+        !present.is_empty() && present.iter().all(|&c| members.contains(c))
+    };
+    let dates = "YXMxWwdD";
+    let by_date = form("YMD", dates);
+    let by_day_of_year = !by_date && form("Yd", dates);
+    let by_month_week = form("Xxw", dates);
+    let by_year_week = !by_month_week && form("XW", dates);
+    let by_12_hours = !form("Hmsf", "PHhmsf") && form("Phmsf", "PHhmsf");
+    // jsonata-js lines up Y and D (day of the month) for a day-of-year date.
+    let date_order = if by_day_of_year {
+        "YD"
+    } else if by_month_week {
+        "XxwF"
+    } else if by_year_week {
+        "XWF"
+    } else {
+        "YMD"
+    };
+    let time_order = if by_12_hours { "Phmsf" } else { "Hmsf" };
     let now = OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_millis) * 1_000_000)
         .map_err(|_| missing())?;
-    // The significance order, with the day of year standing in for month and day.
-    let by_day_of_year = fields[3].is_some();
-    let order: &[usize] = if by_day_of_year {
-        &[0, 3, 4, 5, 6, 7]
-    } else {
-        &[0, 1, 2, 4, 5, 6, 7]
-    };
-    let given: Vec<usize> = order
-        .iter()
-        .enumerate()
-        .filter(|(_, &f)| fields[f].is_some())
-        .map(|(i, _)| i)
-        .collect();
-    // A picture without date or time components (only literals, or a weekday) names no instant.
-    let (Some(&first), Some(&last)) = (given.first(), given.last()) else {
-        return Ok(None);
-    };
-    if given.len() != last - first + 1 {
-        return Err(missing());
-    }
-    let current = [
-        i64::from(now.year()),
-        i64::from(u8::from(now.month())),
-        i64::from(now.day()),
-        i64::from(now.ordinal()),
-        i64::from(now.hour()),
-        i64::from(now.minute()),
-        i64::from(now.second()),
-        i64::from(now.millisecond()),
-    ];
-    let minimum = [0, 1, 1, 1, 0, 0, 0, 0];
-    for (i, &f) in order.iter().enumerate() {
-        if fields[f].is_none() {
-            fields[f] = Some(if i < first { current[f] } else { minimum[f] });
+    let mut values: Vec<(char, f64)> = Vec::new();
+    let (mut started, mut ended) = (false, false);
+    for c in date_order.chars().chain(time_order.chars()) {
+        match get(c) {
+            Some(v) => {
+                if ended {
+                    return Err(missing());
+                }
+                started = true;
+                values.push((c, v));
+            }
+            None if started => {
+                ended = true;
+                values.push((c, f64::from(u8::from(matches!(c, 'M' | 'D' | 'd')))));
+            }
+            None => values.push((c, now_fragment(now, c))),
         }
     }
-    let get = |f: usize| fields[f].unwrap_or(minimum[f]);
-    let year = i32::try_from(get(0)).map_err(|_| missing())?;
-    let date = if by_day_of_year {
-        time::Date::from_ordinal_date(year, u16::try_from(get(3)).map_err(|_| missing())?)
-    } else {
-        let month = time::Month::try_from(u8::try_from(get(1)).map_err(|_| missing())?)
-            .map_err(|_| missing())?;
-        time::Date::from_calendar_date(year, month, u8::try_from(get(2)).map_err(|_| missing())?)
+    if by_month_week || by_year_week {
+        return Err(missing());
     }
-    .map_err(|_| Error::dynamic("D3110", position, format!("\"{text}\" is not a valid date")))?;
-    let seconds_of_day = get(4) * 3600 + get(5) * 60 + get(6);
-    let days = i64::from(date.to_julian_day()) - 2_440_588;
-    Ok(Some(
-        (days * 86_400 + seconds_of_day - offset_minutes * 60) * 1000 + get(7),
-    ))
+    // A component neither given nor lined up is undefined in jsonata-js: NaN in Date.UTC.
+    let value = |c: char| {
+        values
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|&(_, v)| v)
+            .or_else(|| get(c))
+            .unwrap_or(f64::NAN)
+    };
+    let month = value('M');
+    let (mut month, mut day) = (if month > 0.0 { month - 1.0 } else { 0.0 }, value('D'));
+    if by_day_of_year {
+        // The day of the year counted from the first of January, like Date.UTC.
+        let millis = utc_millis(value('Y'), 0.0, value('d'), [0.0; 4]);
+        (month, day) = if millis.is_finite() {
+            let (_, m, d) = civil_from_days((millis / 86_400_000.0).floor() as i64);
+            ((m - 1) as f64, d as f64)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+    }
+    let mut hour = value('H');
+    if by_12_hours {
+        hour = if value('h') == 12.0 { 0.0 } else { value('h') };
+        // A marker taken from now is "am"/"pm" text in jsonata-js, never 1.
+        if get('P') == Some(1.0) {
+            hour += 12.0;
+        }
+    }
+    let mut millis = utc_millis(
+        value('Y'),
+        month,
+        day,
+        [hour, value('m'), value('s'), value('f')],
+    );
+    if let Some(offset) = truthy(get('Z')).or_else(|| truthy(get('z'))) {
+        millis -= offset * 60_000.0;
+    }
+    // jsonata-js returns NaN here (null in JSON); refused instead.
+    if !millis.is_finite() {
+        return Err(Error::dynamic(
+            "D3110",
+            position,
+            format!("\"{text}\" does not give a valid timestamp with the picture \"{picture}\""),
+        ));
+    }
+    Ok(Some(millis as i64))
+}
+
+/// The pattern and the reader of one marker (jsonata-js's `generateRegex` for a part).
+fn reader(m: &Marker, position: usize) -> Result<(String, Reader<'_>), Error> {
+    if let ('Z' | 'z', Some(format)) = (m.component, &m.integer) {
+        let separator = format.regular_separator();
+        let mut group = String::from(if m.component == 'z' { "GMT" } else { "" });
+        group.push_str("[-+][0-9]+");
+        if let Some(c) = separator {
+            group.push_str(&regex::escape(&c.to_string()));
+            group.push_str("[0-9]+");
+        }
+        let gmt = m.component == 'z';
+        return Ok((group, Reader::Zone { gmt, separator }));
+    }
+    if let Some(format) = &m.integer {
+        return Ok((
+            format.regex(m.fixed_digits, position)?,
+            Reader::Integer(format),
+        ));
+    }
+    // Month and weekday names (cut to the maximum width), am/pm.
+    let cut = |name: &str| match m.max_width.filter(|&w| w > 0) {
+        Some(w) => name.chars().take(w).collect(),
+        None => name.to_string(),
+    };
+    let table = match m.component {
+        'M' | 'x' => MONTHS
+            .iter()
+            .zip(1..)
+            .map(|(name, i)| (cut(name), f64::from(i)))
+            .collect(),
+        'F' => DAYS
+            .iter()
+            .zip(1..)
+            .map(|(name, i)| (cut(name), f64::from(i)))
+            .collect(),
+        'P' => [("am", 0.0), ("AM", 0.0), ("pm", 1.0), ("PM", 1.0)]
+            .iter()
+            .map(|&(name, v)| (name.to_string(), v))
+            .collect(),
+        other => {
+            return Err(Error::dynamic(
+                "D3133",
+                position,
+                format!("The date/time component {other} cannot be read as a name"),
+            ))
+        }
+    };
+    Ok(("[a-zA-Z]+".into(), Reader::Name(table)))
+}
+
+/// A component of `now` (UTC) for the components a date or time needs before the first one
+/// given.
+fn now_fragment(now: OffsetDateTime, c: char) -> f64 {
+    f64::from(match c {
+        'Y' => now.year(),
+        'M' => i32::from(u8::from(now.month())),
+        'D' => i32::from(now.day()),
+        'H' => i32::from(now.hour()),
+        'h' => i32::from((now.hour() + 11) % 12 + 1),
+        'm' => i32::from(now.minute()),
+        's' => i32::from(now.second()),
+        'f' => i32::from(now.millisecond()),
+        // The am/pm marker (text in jsonata-js) and the week forms, which are refused.
+        _ => 0,
+    })
+}
+
+/// `Date.UTC(year, month0, day, hours, minutes, seconds, millis)`: fields truncated to
+/// integers, out-of-range ones carried over (month 12 is January of the next year, day 0 the
+/// last of the previous month), years 0 to 99 meaning 1900 to 1999; NaN for a NaN field or
+/// beyond JavaScript's dates (±8.64e15 ms).
+fn utc_millis(year: f64, month0: f64, day: f64, time: [f64; 4]) -> f64 {
+    let [h, m, s, ms] = time.map(f64::trunc);
+    let (year, month0, day) = (year.trunc(), month0.trunc(), day.trunc());
+    let year = if (0.0..=99.0).contains(&year) {
+        1900.0 + year
+    } else {
+        year
+    } + (month0 / 12.0).floor();
+    let finite = [h, m, s, ms].iter().all(|f| f.is_finite());
+    if !(finite && year.abs() < 400_000.0 && day.abs() < 1e9) {
+        return f64::NAN;
+    }
+    let first = days_from_civil(year as i64, month0.rem_euclid(12.0) as i64 + 1, 1) as f64;
+    let t = (first + day - 1.0) * 86_400_000.0 + h * 3_600_000.0 + m * 60_000.0 + s * 1000.0 + ms;
+    if t.abs() <= 8.64e15 {
+        t
+    } else {
+        f64::NAN
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1–12), by Howard Hinnant's
