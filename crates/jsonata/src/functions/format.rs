@@ -990,7 +990,9 @@ fn roman_value(text: &str) -> Option<f64> {
 /// Seven Hundred and Eighty-Nine"), in floating point like it: past the trillions the
 /// magnitudes repeat ("Ten Billion Trillion Trillion Trillion" is 1e46).
 fn words(num: f64, after: bool, ordinal: bool) -> String {
-    if num <= 19.0 {
+    // jsonata-js tests `<= 19`: the same for the integers written here, and `< 20` keeps
+    // every index in range.
+    if num < 20.0 {
         let table = if ordinal { &ORDINALS } else { &FEW };
         let and = if after { " and " } else { "" };
         format!("{and}{}", table[num as usize])
