@@ -1032,11 +1032,8 @@ impl Evaluator {
                 }
             }
             Function::Builtin(b) => {
-                match functions::signatures::signature(b.name) {
-                    Some(signature) => {
-                        args = signature.validate(args, &context_item(input), b.name, pos)?;
-                    }
-                    None => b.check_arguments(&mut args, input, pos)?,
+                if let Some(signature) = functions::signatures::signature(b) {
+                    args = signature.validate(args, &context_item(input), b.name, pos)?;
                 }
                 (b.func)(self, &mut functions::Args::new(b.name, args, input, pos))
             }

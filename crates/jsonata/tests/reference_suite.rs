@@ -19,8 +19,17 @@ use leadline_jsonata::{Context, Expression};
 use serde_json::Value;
 
 /// Cases passing when this was last measured (of 1575 in the jsonata-rs 0.3.4 copy, debug
-/// build, on a 2 MiB test thread: deep-recursion cases stop at the stack budget).
-const PASSING: usize = 1477;
+/// build, on a 2 MiB test thread). The 15 that fail are expected to:
+/// - function-eval (8): Step Functions does not offer `$eval`;
+/// - matchers (1): a custom matcher is a JavaScript object;
+/// - function-string (3): the copy expects `1e21` and `1e100` where jsonata-js prints `1e+21`
+///   and `1e+100` (as this crate does), and `1/0` is D1001 here where it is computed
+///   (ARCHITECTURE.md);
+/// - joins (1): `$@$i` on a top-level array;
+/// - parent-operator (1): `%` through a parenthesised path, `(a.b)[%.x]`;
+/// - tail-recursion (1): `$factorial(99)` without tail calls is deeper than the stack budget of
+///   a debug build (a release build runs it).
+const PASSING: usize = 1560;
 
 #[test]
 #[ignore = "needs JSONATA_TEST_SUITE pointing at the jsonata-js test suite"]
@@ -106,6 +115,12 @@ fn run(root: &Path, case: &Value) -> Option<bool> {
     Some(
         match (got, case.get("result"), case.get("undefinedResult"), code) {
             (Ok(Some(v)), Some(want), _, _) => close(&v, want),
+            // `result_re`: results that change every run ($millis, $uuid) match a pattern.
+            (Ok(Some(serde_json::Value::String(text))), None, None, None) => case
+                .get("result_re")
+                .and_then(Value::as_str)
+                .and_then(|re| regex::Regex::new(re).ok())
+                .is_some_and(|re| re.is_match(&text)),
             (Ok(None), None, Some(_), _) => true,
             (Err(e), _, _, Some(code)) => code.as_str() == Some(e.code()),
             _ => false,

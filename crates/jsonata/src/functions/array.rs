@@ -6,13 +6,13 @@ use crate::evaluator::{append as append_values, merge_sort, Evaluator};
 use crate::value::{deep_equal, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("count", 1, 1, false, 1, count),
-    builtin("append", 2, 2, false, 2, append),
-    builtin("sort", 1, 2, false, 2, sort),
-    builtin("reverse", 1, 1, false, 1, reverse),
-    builtin("shuffle", 1, 1, false, 1, shuffle),
-    builtin("distinct", 1, 1, false, 1, distinct),
-    builtin("zip", 1, usize::MAX, false, 1, zip),
+    builtin("count", "<a:n>", 1, count),
+    builtin("append", "<xx:a>", 2, append),
+    builtin("sort", "<af?:a>", 2, sort),
+    builtin("reverse", "<a:a>", 1, reverse),
+    builtin("shuffle", "<a:a>", 1, shuffle),
+    builtin("distinct", "<x:x>", 1, distinct),
+    builtin("zip", "<a+>", 1, zip),
 ];
 
 fn count(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {

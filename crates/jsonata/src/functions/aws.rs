@@ -12,12 +12,12 @@ use crate::evaluator::Evaluator;
 use crate::value::{format_number, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("partition", 2, 2, false, 2, partition),
-    builtin("range", 2, 3, false, 3, range),
-    builtin("hash", 2, 2, false, 2, hash),
-    builtin("random", 0, 1, false, 0, random),
-    builtin("uuid", 0, 0, false, 0, uuid),
-    builtin("parse", 1, 1, false, 1, parse),
+    builtin("partition", "<an:a>", 2, partition),
+    builtin("range", "<nnn?:a>", 3, range),
+    builtin("hash", "<ss:s>", 2, hash),
+    builtin("random", "<n?:n>", 0, random),
+    builtin("uuid", "<:s>", 0, uuid),
+    builtin("parse", "<s:x>", 1, parse),
 ];
 
 /// `$partition(array, size)`: consecutive chunks of `size`, the last possibly shorter.

@@ -6,9 +6,9 @@ use crate::evaluator::Evaluator;
 use crate::value::Value;
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("boolean", 1, 1, true, 1, boolean),
-    builtin("not", 1, 1, true, 1, not),
-    builtin("exists", 1, 1, false, 1, exists),
+    builtin("boolean", "<x-:b>", 1, boolean),
+    builtin("not", "<x-:b>", 1, not),
+    builtin("exists", "<x:b>", 1, exists),
 ];
 
 fn boolean(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {

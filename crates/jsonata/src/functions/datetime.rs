@@ -14,10 +14,10 @@ use crate::evaluator::Evaluator;
 use crate::value::Value;
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("now", 0, 2, false, 0, now),
-    builtin("millis", 0, 0, false, 0, millis),
-    builtin("fromMillis", 1, 3, true, 1, from_millis),
-    builtin("toMillis", 1, 2, true, 1, to_millis),
+    builtin("now", "<s?s?:s>", 0, now),
+    builtin("millis", "<:n>", 0, millis),
+    builtin("fromMillis", "<n-s?s?:s>", 1, from_millis),
+    builtin("toMillis", "<s-s?:n>", 1, to_millis),
 ];
 
 /// The default picture when only a time zone is given (jsonata-js's).

@@ -23,9 +23,9 @@ use crate::evaluator::Evaluator;
 use crate::value::{format_number as js_number_string, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("formatNumber", 2, 3, true, 3, format_number),
-    builtin("formatInteger", 2, 2, true, 2, format_integer),
-    builtin("parseInteger", 2, 2, true, 2, parse_integer),
+    builtin("formatNumber", "<n-so?:s>", 3, format_number),
+    builtin("formatInteger", "<n-s:s>", 2, format_integer),
+    builtin("parseInteger", "<s-s:n>", 2, parse_integer),
 ];
 
 // ----------------------------------------------------------------------------- $formatNumber

@@ -7,10 +7,10 @@ use crate::evaluator::Evaluator;
 use crate::value::Value;
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("map", 2, 2, false, 2, map),
-    builtin("filter", 2, 2, false, 2, filter),
-    builtin("single", 1, 2, false, 2, single),
-    builtin("reduce", 2, 3, false, 3, reduce),
+    builtin("map", "<af>", 2, map),
+    builtin("filter", "<af>", 2, filter),
+    builtin("single", "<af?>", 2, single),
+    builtin("reduce", "<afj?:j>", 3, reduce),
 ];
 
 /// The array argument and the callback, applied to each item: `(item, callback result)`.

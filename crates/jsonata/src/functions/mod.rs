@@ -1,6 +1,7 @@
 //! The built-in function library, one module per group of the JSONata documentation.
-//! Arguments arrive evaluated; each function checks their types itself (signatures are not
-//! interpreted generically) and raises T0410 on a mismatch, as jsonata-js's validator does.
+//! Arguments arrive evaluated and checked against the function's jsonata-js signature
+//! (`signatures`); each function still reads them through `Args`, whose accessors raise
+//! T0410 for the value checks a signature cannot express.
 
 pub(crate) mod array;
 pub(crate) mod aws;
@@ -24,12 +25,10 @@ pub(crate) type Implementation = fn(&Evaluator, &mut Args) -> Result<Value, Erro
 
 pub(crate) struct Builtin {
     pub name: &'static str,
-    /// Required arguments; with `context`, a call with fewer gets the context item prepended
-    /// (the `-` in a JSONata signature, e.g. `Phone.number.$uppercase()`).
-    pub min_args: usize,
-    /// More arguments than this is T0410, as the signature check of jsonata-js reports.
-    pub max_args: usize,
-    pub context: bool,
+    /// jsonata-js's signature (`<s-nn?:s>`), which checks the arguments before the call
+    /// (`signature`); `-` lets the context item stand in for a missing first argument, as in
+    /// `Phone.number.$uppercase()`.
+    pub signature: &'static str,
     /// How many arguments a higher-order function passes it (jsonata-js uses the JavaScript
     /// function's declared length), so `$map(xs, $string)` does not pass the index as
     /// `$string`'s second argument.
@@ -43,50 +42,15 @@ impl std::fmt::Debug for Builtin {
     }
 }
 
-impl Builtin {
-    /// The argument count check for functions without a signature, with the context item
-    /// standing in for a missing first argument of a `context` function.
-    pub fn check_arguments(
-        &self,
-        args: &mut Vec<Value>,
-        input: &Value,
-        position: usize,
-    ) -> Result<(), Error> {
-        if self.context && args.len() < self.min_args {
-            args.insert(0, input.clone());
-        }
-        let wrong = if args.len() < self.min_args {
-            args.len()
-        } else if args.len() > self.max_args {
-            self.max_args
-        } else {
-            return Ok(());
-        };
-        Err(Error::type_error(
-            "T0410",
-            position,
-            format!(
-                "Argument {} of function \"{}\" does not match function signature",
-                wrong + 1,
-                self.name
-            ),
-        ))
-    }
-}
-
 pub(crate) const fn builtin(
     name: &'static str,
-    min_args: usize,
-    max_args: usize,
-    context: bool,
+    signature: &'static str,
     arity: usize,
     func: Implementation,
 ) -> Builtin {
     Builtin {
         name,
-        min_args,
-        max_args,
-        context,
+        signature,
         arity,
         func,
     }
@@ -104,11 +68,12 @@ const GROUPS: &[&[Builtin]] = &[
     aws::FUNCTIONS,
 ];
 
+fn all() -> impl Iterator<Item = &'static Builtin> {
+    GROUPS.iter().flat_map(|g| g.iter())
+}
+
 pub(crate) fn lookup(name: &str) -> Option<&'static Builtin> {
-    GROUPS
-        .iter()
-        .flat_map(|g| g.iter())
-        .find(|b| b.name == name)
+    all().find(|b| b.name == name)
 }
 
 /// The evaluated arguments of one call, with typed accessors that raise JSONata's errors.

@@ -6,18 +6,18 @@ use crate::evaluator::Evaluator;
 use crate::value::{format_number, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("number", 1, 1, true, 1, number),
-    builtin("abs", 1, 1, true, 1, abs),
-    builtin("floor", 1, 1, true, 1, floor),
-    builtin("ceil", 1, 1, true, 1, ceil),
-    builtin("round", 1, 2, true, 2, round),
-    builtin("power", 2, 2, true, 2, power),
-    builtin("sqrt", 1, 1, true, 1, sqrt),
-    builtin("formatBase", 1, 2, true, 2, format_base),
-    builtin("sum", 1, 1, false, 1, sum),
-    builtin("max", 1, 1, false, 1, max),
-    builtin("min", 1, 1, false, 1, min),
-    builtin("average", 1, 1, false, 1, average),
+    builtin("number", "<(nsb)-:n>", 1, number),
+    builtin("abs", "<n-:n>", 1, abs),
+    builtin("floor", "<n-:n>", 1, floor),
+    builtin("ceil", "<n-:n>", 1, ceil),
+    builtin("round", "<n-n?:n>", 2, round),
+    builtin("power", "<n-n:n>", 2, power),
+    builtin("sqrt", "<n-:n>", 1, sqrt),
+    builtin("formatBase", "<n-n?:s>", 2, format_base),
+    builtin("sum", "<a<n>:n>", 1, sum),
+    builtin("max", "<a<n>:n>", 1, max),
+    builtin("min", "<a<n>:n>", 1, min),
+    builtin("average", "<a<n>:n>", 1, average),
 ];
 
 fn finite(n: f64, code: &'static str, position: usize) -> Result<Value, Error> {

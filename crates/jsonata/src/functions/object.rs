@@ -8,15 +8,15 @@ use crate::evaluator::{lookup as lookup_key, Evaluator};
 use crate::value::{Object, Value};
 
 pub(crate) const FUNCTIONS: &[Builtin] = &[
-    builtin("keys", 1, 1, false, 1, keys),
-    builtin("lookup", 2, 2, false, 2, lookup),
-    builtin("spread", 1, 1, false, 1, spread),
-    builtin("merge", 1, 1, false, 1, merge),
-    builtin("sift", 2, 2, true, 2, sift),
-    builtin("each", 2, 2, true, 2, each),
-    builtin("error", 0, 1, false, 1, error),
-    builtin("assert", 1, 2, false, 2, assert),
-    builtin("type", 1, 1, false, 1, type_of),
+    builtin("keys", "<x-:a<s>>", 1, keys),
+    builtin("lookup", "<x-s:x>", 2, lookup),
+    builtin("spread", "<x-:a<o>>", 1, spread),
+    builtin("merge", "<a<o>:o>", 1, merge),
+    builtin("sift", "<o-f?:o>", 2, sift),
+    builtin("each", "<o-f:a>", 2, each),
+    builtin("error", "<s?:x>", 1, error),
+    builtin("assert", "<bs?:x>", 2, assert),
+    builtin("type", "<x:s>", 1, type_of),
 ];
 
 fn object(a: &Args, i: usize) -> Result<Option<Rc<Object>>, Error> {
