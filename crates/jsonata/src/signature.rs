@@ -30,6 +30,16 @@ struct Param {
     subtype: Option<String>,
 }
 
+impl Param {
+    fn new(regex: impl Into<String>, kind: impl Into<String>) -> Self {
+        Param {
+            regex: regex.into(),
+            kind: kind.into(),
+            ..Param::default()
+        }
+    }
+}
+
 /// The type letter of a value: `m` is a missing (undefined) argument, `l` is null.
 fn letter(value: &Value) -> char {
     match value {
@@ -81,32 +91,14 @@ impl Signature {
             match symbol {
                 // The return type is not checked (neither does jsonata-js).
                 ':' => break,
-                's' | 'n' | 'b' | 'l' | 'o' => params.push(Param {
-                    regex: format!("[{symbol}m]"),
-                    kind: symbol.to_string(),
-                    ..Param::default()
-                }),
+                's' | 'n' | 'b' | 'l' | 'o' => {
+                    params.push(Param::new(format!("[{symbol}m]"), symbol.to_string()))
+                }
                 // Any value is accepted for an array: a single one is wrapped.
-                'a' => params.push(Param {
-                    regex: "[asnblfom]".into(),
-                    kind: "a".into(),
-                    ..Param::default()
-                }),
-                'f' => params.push(Param {
-                    regex: "f".into(),
-                    kind: "f".into(),
-                    ..Param::default()
-                }),
-                'j' => params.push(Param {
-                    regex: "[asnblom]".into(),
-                    kind: "j".into(),
-                    ..Param::default()
-                }),
-                'x' => params.push(Param {
-                    regex: "[asnblfom]".into(),
-                    kind: "x".into(),
-                    ..Param::default()
-                }),
+                'a' => params.push(Param::new("[asnblfom]", "a")),
+                'f' => params.push(Param::new("f", "f")),
+                'j' => params.push(Param::new("[asnblom]", "j")),
+                'x' => params.push(Param::new("[asnblfom]", "x")),
                 '-' => {
                     if let Some(prev) = params.last_mut() {
                         prev.context = Some(compile(&format!("^{}$", prev.regex), position)?);
@@ -129,11 +121,7 @@ impl Signature {
                         ));
                     }
                     let letters: String = choice.chars().filter(char::is_ascii_lowercase).collect();
-                    params.push(Param {
-                        regex: format!("[{letters}m]"),
-                        kind: format!("({choice})"),
-                        ..Param::default()
-                    });
+                    params.push(Param::new(format!("[{letters}m]"), format!("({choice})")));
                     at = end;
                 }
                 '<' => match params.last_mut() {
