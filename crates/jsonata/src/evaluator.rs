@@ -128,12 +128,7 @@ impl Evaluator {
             Kind::Value(v) => Value::from_json(v),
             Kind::Regex(re) => Value::Function(Rc::new(Function::Regex(re.clone()))),
             Kind::Name(name) => lookup(input, name),
-            Kind::Var(name) if name.is_empty() => match input {
-                Value::Array(items, f) if f.outer_wrapper => {
-                    items.first().cloned().unwrap_or(Value::Undefined)
-                }
-                other => other.clone(),
-            },
+            Kind::Var(name) if name.is_empty() => context_item(input),
             Kind::Var(name) => match scope.lookup(name) {
                 Some(v) => v,
                 None => functions::lookup(name).map_or(Value::Undefined, |b| {
@@ -1016,18 +1011,9 @@ impl Evaluator {
                     if calls > MAX_TAIL_CALLS {
                         return Err(crate::stack::overflow(position));
                     }
-                    tail = match &func {
-                        Value::Function(f) => match &**f {
-                            Function::Lambda {
-                                def,
-                                scope,
-                                input: captured,
-                            } => {
-                                self.enter_lambda((def, scope, captured), args, &input, position)?
-                            }
-                            _ => Tail::Value(self.apply(&func, args, &input, position)?),
-                        },
-                        _ => Tail::Value(self.apply(&func, args, &input, position)?),
+                    tail = match as_lambda(&func) {
+                        Some(lambda) => self.enter_lambda(lambda, args, &input, position)?,
+                        None => Tail::Value(self.apply(&func, args, &input, position)?),
                     };
                 }
             }
@@ -1176,6 +1162,17 @@ impl Item {
             scope: None,
             focused: false,
         }
+    }
+}
+
+/// A lambda's definition, closure scope and captured context item.
+fn as_lambda(f: &Value) -> Option<(&LambdaDef, &Rc<Scope>, &Value)> {
+    match f {
+        Value::Function(func) => match &**func {
+            Function::Lambda { def, scope, input } => Some((def, scope, input)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
