@@ -273,13 +273,22 @@ fn join(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     Ok(Value::string(parts.join(&sep)))
 }
 
+/// A match: its byte range in the text and its `$match`-shaped object.
+type Span = (usize, usize, Value);
+
 /// D1004 if one of the first `max` matches is empty and not at the end of `s`: jsonata-js
 /// looks for the next match where an empty one ended, so it would never move on.
-fn never_advances(re: &Regex, s: &str, max: usize, position: usize) -> Result<(), Error> {
-    if re
-        .find_iter(s)
+fn never_advances(
+    re: &Regex,
+    spans: &[Span],
+    s: &str,
+    max: usize,
+    position: usize,
+) -> Result<(), Error> {
+    if spans
+        .iter()
         .take(max)
-        .any(|m| m.is_empty() && m.end() < s.len())
+        .any(|(start, end, _)| start == end && *end < s.len())
     {
         return Err(Error::dynamic(
             "D1004",
@@ -295,20 +304,25 @@ fn never_advances(re: &Regex, s: &str, max: usize, position: usize) -> Result<()
 
 /// `$match`-shaped results: `{match, index, groups}` per match, `index` in characters.
 pub(crate) fn regex_matches(re: &Regex, s: &str) -> Vec<Value> {
+    regex_spans(re, s).into_iter().map(|(_, _, m)| m).collect()
+}
+
+/// Every match of `re` in `s`, in one pass.
+fn regex_spans(re: &Regex, s: &str) -> Vec<Span> {
     re.captures_iter(s)
-        .map(|caps| {
-            let whole = caps.get(0).map_or("", |m| m.as_str());
-            let index = caps.get(0).map_or(0, |m| s[..m.start()].chars().count());
+        .filter_map(|caps| {
+            let whole = caps.get(0)?;
             let groups = caps
                 .iter()
                 .skip(1)
                 .map(|g| g.map_or(Value::string(""), |m| Value::string(m.as_str())))
                 .collect();
             let mut o = Object::new();
-            o.insert("match".into(), Value::string(whole));
+            o.insert("match".into(), Value::string(whole.as_str()));
+            let index = s[..whole.start()].chars().count();
             o.insert("index".into(), Value::Number(index as f64));
             o.insert("groups".into(), Value::array(groups));
-            Value::Object(Rc::new(o))
+            Some((whole.start(), whole.end(), Value::Object(Rc::new(o))))
         })
         .collect()
 }
@@ -321,9 +335,10 @@ fn match_(_: &Evaluator, a: &mut Args) -> Result<Value, Error> {
         return Err(a.mismatch(1));
     };
     let max = limit(a, 2, "D3040")?;
-    never_advances(&re, &s, max, a.position)?;
+    let spans = regex_spans(&re, &s);
+    never_advances(&re, &spans, &s, max, a.position)?;
     Ok(Value::sequence(
-        regex_matches(&re, &s).into_iter().take(max).collect(),
+        spans.into_iter().take(max).map(|(_, _, m)| m).collect(),
     ))
 }
 
@@ -338,7 +353,7 @@ fn replace(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
     }
     let max = limit(a, 3, "D3011")?;
     // Both pattern kinds reduce to a list of matches: (byte range, $match-shaped object).
-    let found: Vec<(usize, usize, Value)> = match &pat {
+    let found: Vec<Span> = match &pat {
         Pattern::Text(t) if t.is_empty() => {
             return Err(Error::dynamic(
                 "D3010",
@@ -356,16 +371,12 @@ fn replace(ev: &Evaluator, a: &mut Args) -> Result<Value, Error> {
                 (i, i + m.len(), Value::Object(Rc::new(o)))
             })
             .collect(),
-        Pattern::Regex(re) => re
-            .find_iter(&s)
-            .map(|m| (m.start(), m.end()))
-            .zip(regex_matches(re, &s))
-            .map(|((st, en), o)| (st, en, o))
-            .collect(),
+        Pattern::Regex(re) => {
+            let spans = regex_spans(re, &s);
+            never_advances(re, &spans, &s, max, a.position)?;
+            spans
+        }
     };
-    if let Pattern::Regex(re) = &pat {
-        never_advances(re, &s, max, a.position)?;
-    }
     let mut out = String::new();
     let mut last = 0;
     for (start, end, m) in found.into_iter().take(max) {
