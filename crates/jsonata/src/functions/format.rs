@@ -916,15 +916,25 @@ impl DecimalPattern {
                 .collect::<Option<_>>()?;
         }
         let text: String = s.into_iter().collect();
-        let text = text.trim_start();
-        let (sign, rest) = match text.as_bytes().first() {
-            Some(b'-') => (-1.0, &text[1..]),
-            Some(b'+') => (1.0, &text[1..]),
-            _ => (1.0, text),
-        };
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<f64>().ok().map(|n| sign * n)
+        let (negative, digits) = leading_integer(&text);
+        let n = digits.parse::<f64>().ok()?;
+        Some(if negative { -n } else { n })
     }
+}
+
+/// How JavaScript's `parseInt` reads decimal text: leading whitespace, an optional sign, then
+/// the leading ASCII digits (none is NaN to the caller). Returns (negative, digits).
+pub(crate) fn leading_integer(text: &str) -> (bool, &str) {
+    let text = text.trim_start();
+    let (negative, rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    (negative, &rest[..end])
 }
 
 /// Spreadsheet column letters: 1 is `a`, 26 `z`, 27 `aa`.

@@ -10,7 +10,7 @@
 
 use time::OffsetDateTime;
 
-use super::format::IntegerPicture;
+use super::format::{leading_integer, IntegerPicture};
 use crate::error::Error;
 
 const MONTHS: [&str; 12] = [
@@ -102,14 +102,9 @@ pub(crate) fn parse_zone(zone: &str, position: usize) -> Result<Zone, Error> {
 /// JavaScript's `parseInt(text)` for decimal text: optional leading whitespace and sign, then
 /// the leading digits; `None` for NaN (and for numbers beyond `i64`).
 fn js_parse_int(text: &str) -> Option<i64> {
-    let text = text.trim_start();
-    let (sign, rest) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
-    };
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse::<i64>().ok().map(|n| sign * n)
+    let (negative, digits) = leading_integer(text);
+    let n = digits.parse::<i64>().ok()?;
+    Some(if negative { -n } else { n })
 }
 
 /// Formats `millis` with `picture` at `zone` (jsonata-js's `formatDateTime`).
